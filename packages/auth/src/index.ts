@@ -1,0 +1,125 @@
+import { createRemoteJWKSet, errors, type JWTPayload, type JWTVerifyGetKey, jwtVerify, SignJWT } from 'jose';
+
+export type AuthErrorCode =
+  | 'AUTH_TOKEN_MISSING'
+  | 'AUTH_TOKEN_EXPIRED'
+  | 'AUTH_TOKEN_INVALID'
+  | 'AUTH_ALGORITHM_NOT_ALLOWED'
+  | 'AUTH_CLAIM_INVALID';
+
+export class AuthError extends Error {
+  constructor(
+    readonly code: AuthErrorCode,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'AuthError';
+  }
+}
+
+export interface VerifierOptions {
+  /** HS256 shared secret (local use). */
+  secret?: string | undefined;
+  /** JWKS URL (production). Exactly one of secret and jwksUrl. */
+  jwksUrl?: string | undefined;
+  /** Allowed algorithms; `none` is never accepted. */
+  algorithms: string[];
+  issuer?: string | undefined;
+  audience?: string | undefined;
+  /** Seconds of clock skew tolerated on exp/nbf. Default 5. */
+  clockToleranceSec?: number;
+}
+
+export interface VerifiedToken {
+  userId: string;
+  /** Expiry, epoch ms (null if the token has none). */
+  expiresAt: number | null;
+  claims: JWTPayload;
+}
+
+const SYMMETRIC = /^HS(256|384|512)$/;
+const USER_ID = /^[A-Za-z0-9_-]{1,64}$/;
+
+export type TokenVerifier = (token: string | undefined | null) => Promise<VerifiedToken>;
+
+/** Builds the one verifier every service uses: exp/nbf/iss/aud checked, `sub` is the user id. */
+export function createTokenVerifier(opts: VerifierOptions): TokenVerifier {
+  if (Boolean(opts.secret) === Boolean(opts.jwksUrl)) {
+    throw new Error('auth: configure exactly one of JWT_SECRET and JWT_JWKS_URL');
+  }
+  const algorithms = opts.algorithms.filter((a) => a.toLowerCase() !== 'none');
+  if (algorithms.length === 0) throw new Error('auth: JWT_ALGORITHMS allows no algorithm');
+  if (opts.secret && !algorithms.every((a) => SYMMETRIC.test(a))) {
+    throw new Error('auth: a shared secret only goes with HS256/HS384/HS512');
+  }
+  if (opts.jwksUrl && algorithms.some((a) => SYMMETRIC.test(a))) {
+    throw new Error('auth: a JWKS URL only goes with asymmetric algorithms (RS256, ES256, EdDSA, …)');
+  }
+  const key: Uint8Array | JWTVerifyGetKey = opts.secret
+    ? new TextEncoder().encode(opts.secret)
+    : createRemoteJWKSet(new URL(opts.jwksUrl as string), { cooldownDuration: 30_000, cacheMaxAge: 600_000 });
+
+  return async (token) => {
+    if (!token) throw new AuthError('AUTH_TOKEN_MISSING', 'a bearer token is required');
+    try {
+      const verifyOpts = {
+        algorithms,
+        clockTolerance: opts.clockToleranceSec ?? 5,
+        ...(opts.issuer ? { issuer: opts.issuer } : {}),
+        ...(opts.audience ? { audience: opts.audience } : {}),
+      };
+      const { payload } =
+        key instanceof Uint8Array
+          ? await jwtVerify(token, key, verifyOpts)
+          : await jwtVerify(token, key, verifyOpts);
+      if (typeof payload.sub !== 'string' || !USER_ID.test(payload.sub)) {
+        throw new AuthError('AUTH_CLAIM_INVALID', 'the token has no valid sub (user id)');
+      }
+      return { userId: payload.sub, expiresAt: payload.exp ? payload.exp * 1000 : null, claims: payload };
+    } catch (err) {
+      throw toAuthError(err);
+    }
+  };
+}
+
+function toAuthError(err: unknown): AuthError {
+  if (err instanceof AuthError) return err;
+  if (err instanceof errors.JWTExpired) return new AuthError('AUTH_TOKEN_EXPIRED', 'the token has expired');
+  if (err instanceof errors.JWTClaimValidationFailed) {
+    return new AuthError('AUTH_CLAIM_INVALID', `the token's ${err.claim} claim is not accepted`);
+  }
+  if (err instanceof errors.JOSEAlgNotAllowed) {
+    return new AuthError(
+      'AUTH_ALGORITHM_NOT_ALLOWED',
+      'the token is signed with an algorithm that is not allowed',
+    );
+  }
+  return new AuthError('AUTH_TOKEN_INVALID', 'the token is malformed or its signature does not verify');
+}
+
+/** Reads `Authorization: Bearer <token>`; null when absent or of another scheme. */
+export function bearerToken(header: string | string[] | undefined): string | null {
+  const value = Array.isArray(header) ? header[0] : header;
+  if (!value) return null;
+  const m = /^Bearer\s+(\S+)\s*$/i.exec(value);
+  return m ? (m[1] ?? null) : null;
+}
+
+/** Signs an HS256 token: for local development, the demo and tests. Production tokens come from the identity provider. */
+export async function signDevToken(opts: {
+  secret: string;
+  sub: string;
+  expiresInSec?: number;
+  issuer?: string | undefined;
+  audience?: string | undefined;
+  claims?: Record<string, unknown>;
+}): Promise<string> {
+  let jwt = new SignJWT({ ...(opts.claims ?? {}) })
+    .setProtectedHeader({ alg: 'HS256' })
+    .setSubject(opts.sub)
+    .setIssuedAt()
+    .setExpirationTime(Math.floor(Date.now() / 1000) + (opts.expiresInSec ?? 3600));
+  if (opts.issuer) jwt = jwt.setIssuer(opts.issuer);
+  if (opts.audience) jwt = jwt.setAudience(opts.audience);
+  return jwt.sign(new TextEncoder().encode(opts.secret));
+}

@@ -1,0 +1,342 @@
+import type { Sql, TransactionSql } from 'postgres';
+import { ISSUER, userAccount } from '../domain/accounts.js';
+import { errors, type LedgerError } from '../domain/errors.js';
+import {
+  accountsOf,
+  type BatchState,
+  type ClubInfo,
+  type LiveEvent,
+  type Plan,
+  planBatch,
+} from '../domain/gift-plan.js';
+import type { CatalogGift, GiftLimits, GiftRequest, UserProfile } from '../domain/gift-rules.js';
+import { type IdempotencyClaim, outcomeFromStored } from '../idempotency.js';
+
+export interface BatchItem {
+  req: GiftRequest;
+  idem?: IdempotencyClaim | undefined;
+}
+
+export type Outcome = { status: number; body: unknown } | { error: LedgerError };
+
+const DEADLOCK = '40P01';
+const SERIALIZATION = '40001';
+
+/**
+ * Commits a batch of gifts in ONE PostgreSQL transaction: claim idempotency keys, read what the
+ * rules need, lock every account involved in id order (no deadlocks between batches), apply the
+ * pure plan, write all rows set-based, and NOTIFY the outbox relay.
+ */
+export async function commitGiftBatch(
+  sql: Sql,
+  items: BatchItem[],
+  limits: GiftLimits,
+  notifyChannel: string,
+): Promise<Outcome[]> {
+  const preload = new Set<string>();
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await sql.begin((tx) => runBatch(tx, items, limits, notifyChannel, preload));
+    } catch (err) {
+      if (err instanceof NeedMembers && attempt < 3) {
+        for (const c of err.clubs) preload.add(c);
+        continue;
+      }
+      const code = (err as { code?: string }).code;
+      if ((code === DEADLOCK || code === SERIALIZATION) && attempt < 3) continue;
+      throw err;
+    }
+  }
+}
+
+class NeedMembers extends Error {
+  constructor(readonly clubs: Set<string>) {
+    super('batch crosses an event goal: rerun with the club members locked');
+  }
+}
+
+async function runBatch(
+  tx: TransactionSql,
+  items: BatchItem[],
+  limits: GiftLimits,
+  notifyChannel: string,
+  preloadMembers: Set<string>,
+): Promise<Outcome[]> {
+  const outcomes: (Outcome | undefined)[] = new Array(items.length);
+  const live = await claimKeys(tx, items, outcomes);
+  if (live.length === 0) return outcomes as Outcome[];
+  const reqs = live.map((i) => (items[i] as BatchItem).req);
+  const now = new Date();
+
+  const state = await loadState(tx, reqs, now, preloadMembers);
+  const plan = planBatch(state, reqs, limits, now);
+  if (plan.needsMembers.size > 0) throw new NeedMembers(plan.needsMembers);
+  await writePlan(tx, plan, now, notifyChannel);
+
+  plan.results.forEach((r, k) => {
+    const i = live[k] as number;
+    outcomes[i] = r.ok ? { status: 200, body: { success: true, data: r.response } } : { error: r.error };
+  });
+  await settleKeys(tx, items, live, outcomes);
+  return outcomes as Outcome[];
+}
+
+/** Claims each item's idempotency key; items whose key already holds an answer get it replayed. */
+async function claimKeys(
+  tx: TransactionSql,
+  items: BatchItem[],
+  outcomes: (Outcome | undefined)[],
+): Promise<number[]> {
+  const keyed = items.map((it, i) => ({ it, i })).filter((x) => x.it.idem);
+  if (keyed.length === 0) return items.map((_, i) => i);
+  const claimed = await tx<{ scope: string; key: string }[]>`
+    INSERT INTO idempotency_keys (scope, key, request_hash)
+    SELECT * FROM unnest(${keyed.map((x) => x.it.idem!.scope)}::text[], ${keyed.map((x) => x.it.idem!.key)}::text[],
+                         ${keyed.map((x) => x.it.idem!.hash)}::text[])
+    ON CONFLICT DO NOTHING
+    RETURNING scope, key`;
+  const mine = new Set(claimed.map((r) => `${r.scope}\u0000${r.key}`));
+  const taken = keyed.filter((x) => !mine.has(`${x.it.idem!.scope}\u0000${x.it.idem!.key}`));
+  if (taken.length > 0) {
+    const stored = await tx<
+      { scope: string; key: string; request_hash: string; status_code: number | null; response: unknown }[]
+    >`
+      SELECT scope, key, request_hash, status_code, response FROM idempotency_keys
+      WHERE (scope, key) IN (SELECT * FROM unnest(${taken.map((x) => x.it.idem!.scope)}::text[], ${taken.map((x) => x.it.idem!.key)}::text[]))`;
+    const byKey = new Map(stored.map((s) => [`${s.scope}\u0000${s.key}`, s]));
+    for (const x of taken) {
+      const s = byKey.get(`${x.it.idem!.scope}\u0000${x.it.idem!.key}`);
+      outcomes[x.i] = s ? outcomeFromStored(x.it.idem!, s) : { error: errors.idempotencyMismatch() };
+    }
+  }
+  return items.map((_, i) => i).filter((i) => outcomes[i] === undefined);
+}
+
+/** Stores the answer of each successful keyed item; frees the key of refused ones so a retry runs again. */
+async function settleKeys(
+  tx: TransactionSql,
+  items: BatchItem[],
+  live: number[],
+  outcomes: (Outcome | undefined)[],
+) {
+  const done = live.filter((i) => items[i]!.idem);
+  const ok = done.filter((i) => 'status' in outcomes[i]!);
+  const failed = done.filter((i) => 'error' in outcomes[i]!);
+  if (ok.length) {
+    await tx`
+      UPDATE idempotency_keys k SET status_code = v.status, response = v.response::jsonb
+      FROM (SELECT * FROM unnest(${ok.map((i) => items[i]!.idem!.scope)}::text[], ${ok.map((i) => items[i]!.idem!.key)}::text[],
+                                 ${ok.map((i) => (outcomes[i] as { status: number }).status)}::int[],
+                                 ${ok.map((i) => JSON.stringify((outcomes[i] as { body: unknown }).body))}::text[])
+            AS v(scope, key, status, response)) v
+      WHERE k.scope = v.scope AND k.key = v.key`;
+  }
+  if (failed.length) {
+    await tx`
+      DELETE FROM idempotency_keys
+      WHERE (scope, key) IN (SELECT * FROM unnest(${failed.map((i) => items[i]!.idem!.scope)}::text[], ${failed.map((i) => items[i]!.idem!.key)}::text[]))`;
+  }
+}
+
+function uniq(xs: (string | undefined)[]): string[] {
+  return [...new Set(xs.filter((x): x is string => x !== undefined))];
+}
+
+async function loadState(
+  tx: TransactionSql,
+  reqs: GiftRequest[],
+  now: Date,
+  preloadMembers: Set<string>,
+): Promise<BatchState> {
+  const clubIds = uniq(reqs.map((r) => (r.target.type === 'club' ? r.target.clubId : undefined)));
+  const gameIds = uniq(reqs.map((r) => (r.target.type === 'game' ? r.target.gameId : undefined)));
+  const userIds = uniq(
+    reqs.flatMap((r) => [
+      r.senderId,
+      r.target.type === 'user' ? r.target.userId : r.target.type === 'game' ? r.target.playerId : undefined,
+    ]),
+  );
+  const clubPairs = reqs.filter((r) => r.target.type === 'club');
+  const gamePairs = reqs.flatMap((r) =>
+    r.target.type === 'game'
+      ? [[r.target.gameId, r.senderId], ...(r.target.playerId ? [[r.target.gameId, r.target.playerId]] : [])]
+      : [],
+  ) as [string, string][];
+
+  const [gifts, users, clubs, games, members, players, events] = await Promise.all([
+    tx<CatalogGift[]>`
+      SELECT id, name, icon, category, rarity, price, animation_url AS "animationUrl", audio_url AS "audioUrl",
+             animation_duration_ms AS "animationDurationMs", active
+      FROM gifts WHERE id = ANY(${uniq(reqs.map((r) => r.giftId))})`,
+    tx<UserProfile[]>`SELECT id, username, avatar, tier, level FROM users WHERE id = ANY(${userIds})`,
+    clubIds.length
+      ? tx<ClubInfo[]>`
+          SELECT c.id, c.name, c.threshold_value AS "thresholdValue", c.experience,
+                 COALESCE((SELECT json_agg(json_build_object('name', l.name, 'target', l.target) ORDER BY l.position)
+                           FROM club_threshold_levels l WHERE l.club_id = c.id), '[]') AS levels
+          FROM clubs c WHERE c.id = ANY(${clubIds})`
+      : [],
+    gameIds.length
+      ? tx<{ id: string; name: string }[]>`SELECT id, name FROM games WHERE id = ANY(${gameIds})`
+      : [],
+    clubPairs.length
+      ? tx<{ club_id: string; user_id: string }[]>`
+          SELECT club_id, user_id FROM club_members WHERE (club_id, user_id) IN
+            (SELECT * FROM unnest(${clubPairs.map((r) => (r.target as { clubId: string }).clubId)}::text[], ${clubPairs.map((r) => r.senderId)}::text[]))`
+      : [],
+    gamePairs.length
+      ? tx<{ game_id: string; user_id: string }[]>`
+          SELECT game_id, user_id FROM game_players WHERE (game_id, user_id) IN
+            (SELECT * FROM unnest(${gamePairs.map((p) => p[0])}::text[], ${gamePairs.map((p) => p[1])}::text[]))`
+      : [],
+    clubIds.length ? liveEvents(tx, clubIds, now) : [],
+  ]);
+
+  const giftMap = new Map(gifts.map((g) => [g.id, g]));
+  // Clubs whose event goal this batch could cross need their members' wallets locked too.
+  const batchTotal = new Map<string, number>();
+  for (const r of reqs) {
+    if (r.target.type !== 'club') continue;
+    const price = giftMap.get(r.giftId)?.price ?? 0;
+    batchTotal.set(r.target.clubId, (batchTotal.get(r.target.clubId) ?? 0) + price * Math.max(0, r.quantity));
+  }
+  const rewardClubs = new Set(preloadMembers);
+  for (const e of events) {
+    if (!e.goalReached && e.totalContributed + (batchTotal.get(e.clubId) ?? 0) >= e.goal)
+      rewardClubs.add(e.clubId);
+  }
+  const membersOf = new Map<string, string[]>();
+  if (rewardClubs.size) {
+    const rows = await tx<{ club_id: string; user_id: string }[]>`
+      SELECT club_id, user_id FROM club_members WHERE club_id = ANY(${[...rewardClubs]}) ORDER BY user_id`;
+    for (const c of rewardClubs) membersOf.set(c, []);
+    for (const r of rows) membersOf.get(r.club_id)?.push(r.user_id);
+  }
+
+  const accountIds = new Set(reqs.flatMap(accountsOf));
+  for (const ms of membersOf.values()) for (const m of ms) accountIds.add(userAccount(m));
+  if (membersOf.size) accountIds.add(ISSUER);
+  const locked = await tx<{ id: string; balance: number }[]>`
+    SELECT id, balance FROM accounts WHERE id = ANY(${[...accountIds]}) ORDER BY id FOR UPDATE`;
+
+  // Under the club treasuries' locks, event totals can no longer move: read them again.
+  const lockedEvents = events.length ? await liveEvents(tx, clubIds, now) : [];
+  if (lockedEvents.length)
+    await loadContributions(tx, lockedEvents, uniq(reqs.map((r) => r.senderId)), users);
+  const eventsByClub = new Map<string, LiveEvent[]>();
+  for (const e of lockedEvents) eventsByClub.set(e.clubId, [...(eventsByClub.get(e.clubId) ?? []), e]);
+
+  return {
+    gifts: giftMap,
+    users: new Map(users.map((u) => [u.id, u])),
+    clubs: new Map(clubs.map((c) => [c.id, c])),
+    games: new Map(games.map((g) => [g.id, g])),
+    clubMembers: new Set(members.map((m) => `${m.club_id}/${m.user_id}`)),
+    gamePlayers: new Set(players.map((p) => `${p.game_id}/${p.user_id}`)),
+    balances: new Map(locked.map((a) => [a.id, a.balance])),
+    events: eventsByClub,
+    membersOf,
+  };
+}
+
+async function liveEvents(tx: TransactionSql, clubIds: string[], now: Date): Promise<LiveEvent[]> {
+  const rows = await tx<Omit<LiveEvent, 'contributions'>[]>`
+    SELECT id, club_id AS "clubId", name, goal, ends_at AS "endsAt", total_contributed AS "totalContributed",
+           goal_reached_at IS NOT NULL AS "goalReached", reward_club_experience AS "rewardClubExperience",
+           reward_member_crowns AS "rewardMemberCrowns"
+    FROM club_events WHERE club_id = ANY(${clubIds}) AND starts_at <= ${now} AND ends_at > ${now}
+    ORDER BY id`;
+  return rows.map((r) => ({ ...r, contributions: new Map<string, number>() }));
+}
+
+/** Each event's top 5 plus this batch's senders: enough to rank the new top 5, since totals only grow. */
+async function loadContributions(
+  tx: TransactionSql,
+  events: LiveEvent[],
+  senders: string[],
+  users: UserProfile[],
+) {
+  const rows = await tx<{ event_id: string; user_id: string; amount: number; username: string }[]>`
+    SELECT x.event_id, x.user_id, x.amount, u.username FROM (
+      SELECT event_id, user_id, amount, row_number() OVER (PARTITION BY event_id ORDER BY amount DESC, user_id) AS rn
+      FROM event_contributions WHERE event_id = ANY(${events.map((e) => e.id)})
+    ) x JOIN users u ON u.id = x.user_id
+    WHERE x.rn <= 5 OR x.user_id = ANY(${senders})`;
+  const byId = new Map(events.map((e) => [e.id, e]));
+  const known = new Set(users.map((u) => u.id));
+  for (const r of rows) {
+    byId.get(r.event_id)?.contributions.set(r.user_id, r.amount);
+    if (!known.has(r.user_id)) {
+      users.push({ id: r.user_id, username: r.username, avatar: '', tier: '', level: 0 });
+      known.add(r.user_id);
+    }
+  }
+}
+
+async function writePlan(tx: TransactionSql, plan: Plan, now: Date, notifyChannel: string) {
+  if (plan.giftTransactions.length === 0) return;
+  const e = plan.entries;
+  const g = plan.giftTransactions;
+  const n = plan.notifications;
+  const o = plan.outbox;
+  const clubs = [...plan.clubs.entries()];
+  const events = [...plan.events.entries()];
+  const contrib = [...plan.contributions.entries()].flatMap(([ev, m]) =>
+    [...m.entries()].map(([u, a]) => [ev, u, a] as const),
+  );
+  await Promise.all([
+    tx`
+      UPDATE accounts a SET balance = v.balance, updated_at = ${now}
+      FROM (SELECT * FROM unnest(${[...plan.balances.keys()]}::text[], ${[...plan.balances.values()]}::bigint[]) AS v(id, balance)) v
+      WHERE a.id = v.id`,
+    tx`
+      INSERT INTO entries (transaction_id, kind, debit_account, credit_account, amount, debit_before, debit_after, credit_before, credit_after)
+      SELECT * FROM unnest(${e.map((x) => x.transactionId)}::text[], ${e.map((x) => x.kind)}::text[], ${e.map((x) => x.debitAccount)}::text[],
+        ${e.map((x) => x.creditAccount)}::text[], ${e.map((x) => x.amount)}::bigint[], ${e.map((x) => x.debitBefore)}::bigint[],
+        ${e.map((x) => x.debitAfter)}::bigint[], ${e.map((x) => x.creditBefore)}::bigint[], ${e.map((x) => x.creditAfter)}::bigint[])`,
+    tx`
+      INSERT INTO gift_transactions (id, gift_id, quantity, total_value, sender_user_id, recipient_user_id, recipient_club_id,
+        recipient_game_id, message, context_type, context_id, websocket_room_id, is_global_announcement, sent_at)
+      SELECT * FROM unnest(${g.map((x) => x.id)}::text[], ${g.map((x) => x.giftId)}::text[], ${g.map((x) => x.quantity)}::int[],
+        ${g.map((x) => x.totalValue)}::bigint[], ${g.map((x) => x.senderUserId)}::text[], ${g.map((x) => x.recipientUserId) as string[]}::text[],
+        ${g.map((x) => x.recipientClubId) as string[]}::text[], ${g.map((x) => x.recipientGameId) as string[]}::text[],
+        ${g.map((x) => x.message) as string[]}::text[], ${g.map((x) => x.contextType)}::text[], ${g.map((x) => x.contextId)}::text[],
+        ${g.map((x) => x.websocketRoomId)}::text[], ${g.map((x) => (x.isGlobalAnnouncement ? 't' : 'f'))}::text[]::boolean[], ${g.map((x) => x.sentAt.toISOString())}::text[]::timestamptz[])`,
+    n.length
+      ? tx`
+          INSERT INTO notifications (id, user_id, type, title, message, data, created_at)
+          SELECT id, user_id, type, title, message, data::jsonb, created_at FROM unnest(${n.map((x) => x.id)}::text[], ${n.map((x) => x.userId)}::text[],
+            ${n.map((x) => x.type)}::text[], ${n.map((x) => x.title)}::text[], ${n.map((x) => x.message)}::text[],
+            ${n.map((x) => JSON.stringify(x.data))}::text[], ${n.map((x) => x.createdAt.toISOString())}::text[]::timestamptz[])
+            AS v(id, user_id, type, title, message, data, created_at)`
+      : null,
+    clubs.length
+      ? tx`
+          UPDATE clubs c SET threshold_value = v.tv, experience = v.xp, last_gift_at = ${now}
+          FROM (SELECT * FROM unnest(${clubs.map((c) => c[0])}::text[], ${clubs.map((c) => c[1].thresholdValue)}::bigint[],
+                                     ${clubs.map((c) => c[1].experience)}::bigint[]) AS v(id, tv, xp)) v
+          WHERE c.id = v.id`
+      : null,
+    events.length
+      ? tx`
+          UPDATE club_events e SET total_contributed = v.total,
+            goal_reached_at = CASE WHEN v.reached THEN COALESCE(e.goal_reached_at, ${now}) ELSE e.goal_reached_at END
+          FROM (SELECT * FROM unnest(${events.map((x) => x[0])}::text[], ${events.map((x) => x[1].totalContributed)}::bigint[],
+                                     ${events.map((x) => (x[1].goalReached ? 't' : 'f'))}::text[]::boolean[]) AS v(id, total, reached)) v
+          WHERE e.id = v.id`
+      : null,
+    contrib.length
+      ? tx`
+          INSERT INTO event_contributions (event_id, user_id, amount)
+          SELECT * FROM unnest(${contrib.map((c) => c[0])}::text[], ${contrib.map((c) => c[1])}::text[], ${contrib.map((c) => c[2])}::bigint[])
+          ON CONFLICT (event_id, user_id) DO UPDATE SET amount = event_contributions.amount + excluded.amount`
+      : null,
+    // Order matters: unnest keeps the array order, so outbox ids follow the plan's event order.
+    tx`
+      INSERT INTO outbox (event_id, room, type, envelope)
+      SELECT event_id, room, type, envelope::jsonb FROM unnest(${o.map((x) => x.eventId)}::text[], ${o.map((x) => x.room)}::text[],
+        ${o.map((x) => x.type)}::text[], ${o.map((x) => JSON.stringify(x.envelope))}::text[]) WITH ORDINALITY
+        AS v(event_id, room, type, envelope, ord) ORDER BY ord`,
+    tx`SELECT pg_notify(${notifyChannel}, '')`,
+  ]);
+}

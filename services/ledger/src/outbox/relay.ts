@@ -1,0 +1,174 @@
+import { type Room, roomSubject } from '@crowncast/protocol';
+import type { JetStreamClient } from '@nats-io/jetstream';
+import type { FastifyBaseLogger } from 'fastify';
+import type { ReservedSql, Sql } from 'postgres';
+
+export interface RelayOptions {
+  sql: Sql;
+  js: JetStreamClient;
+  log: FastifyBaseLogger;
+  schema: string;
+  prefix: string;
+  channel: string;
+  batch: number;
+  pollMs: number;
+  retentionHours: number;
+  onPublished?: (count: number) => void;
+}
+
+export interface Relay {
+  /** Resolves once the relay loop has stopped (a publish round in progress finishes first). */
+  stop(): Promise<void>;
+  /** True while this process holds the relay lock. */
+  readonly active: boolean;
+}
+
+interface OutboxRow {
+  id: number;
+  event_id: string;
+  room: Room;
+  type: string;
+  envelope: unknown;
+}
+
+/** Any constant: one active relay per schema, whatever the number of ledger replicas. */
+const RELAY_LOCK = 7_340_002;
+const PURGE_EVERY_MS = 60_000;
+
+/**
+ * Publishes committed outbox rows to JetStream in id order, with Nats-Msg-Id = event id so a
+ * re-publish after a crash is dropped by the stream. A row is marked published only after its ack.
+ * It reads only rows of transactions older than every running one (xid < snapshot xmin), so a
+ * transaction that commits late can never have its rows overtaken in a room.
+ */
+export function startRelay(o: RelayOptions): Relay {
+  let running = true;
+  let active = false;
+  let wake: (() => void) | null = null;
+  let kicked = false;
+  const kick = () => {
+    kicked = true;
+    wake?.();
+  };
+  const sleep = (ms: number) =>
+    new Promise<void>((resolve) => {
+      if (kicked || !running) return resolve();
+      const t = setTimeout(done, ms);
+      function done() {
+        clearTimeout(t);
+        wake = null;
+        resolve();
+      }
+      wake = done;
+    });
+
+  const listening = o.sql.listen(o.channel, kick).catch((err) => {
+    o.log.warn({ err }, 'outbox relay: LISTEN failed; polling only');
+    return null;
+  });
+
+  const loop = (async () => {
+    let conn: ReservedSql | null = null;
+    let lastPurge = 0;
+    while (running) {
+      try {
+        if (!conn) conn = await o.sql.reserve();
+        if (!active) {
+          const [row] = await conn<
+            { locked: boolean }[]
+          >`SELECT pg_try_advisory_lock(${RELAY_LOCK}, hashtext(${o.schema})) AS locked`;
+          active = row?.locked === true;
+          if (!active) {
+            await sleep(o.pollMs);
+            continue;
+          }
+          o.log.info('outbox relay active');
+        }
+        kicked = false;
+        const published = await publishRound(conn, o);
+        if (Date.now() - lastPurge > PURGE_EVERY_MS) {
+          lastPurge = Date.now();
+          await purge(conn, o.retentionHours);
+        }
+        if (published < o.batch) await sleep(o.pollMs);
+      } catch (err) {
+        o.log.warn({ err: (err as Error).message }, 'outbox relay round failed; retrying');
+        active = false;
+        conn?.release();
+        conn = null;
+        await sleep(Math.min(1000, o.pollMs));
+      }
+    }
+    if (conn) {
+      if (active)
+        await conn`SELECT pg_advisory_unlock(${RELAY_LOCK}, hashtext(${o.schema}))`.catch(() => undefined);
+      conn.release();
+    }
+    active = false;
+  })();
+
+  return {
+    get active() {
+      return active;
+    },
+    async stop() {
+      running = false;
+      wake?.();
+      await loop;
+      await (await listening)?.unlisten().catch(() => undefined);
+    },
+  };
+}
+
+async function publishRound(conn: ReservedSql, o: RelayOptions): Promise<number> {
+  const rows = await conn<OutboxRow[]>`
+    SELECT id, event_id, room, type, envelope FROM outbox
+    WHERE published_at IS NULL AND xid < pg_snapshot_xmin(pg_current_snapshot())
+    ORDER BY id LIMIT ${o.batch}`;
+  if (rows.length === 0) return 0;
+  // Publishes are pipelined on one connection, so the stream stores them in this order.
+  const acks = await Promise.allSettled(
+    rows.map((r) =>
+      o.js.publish(roomSubject(r.room, o.prefix), JSON.stringify(r.envelope), { msgID: r.event_id }),
+    ),
+  );
+  const firstFailure = acks.findIndex((a) => a.status === 'rejected');
+  const done = firstFailure === -1 ? rows : rows.slice(0, firstFailure);
+  if (done.length) {
+    const gifts = done
+      .filter((r) => r.type === 'gift:received')
+      .map((r) => r.event_id.split('.')[0] as string);
+    const globals = done
+      .filter((r) => r.type === 'gift:global:announcement')
+      .map((r) => r.event_id.split('.')[0] as string);
+    // Both updates are idempotent: a crash between them only leaves a status to set on the next round.
+    await conn`UPDATE outbox SET published_at = now() WHERE id = ANY(${done.map((r) => r.id)})`;
+    if (gifts.length) {
+      await conn`
+          UPDATE gift_transactions SET websocket_broadcast_status = 'sent', websocket_broadcast_at = COALESCE(websocket_broadcast_at, now())
+          WHERE id = ANY(${gifts}) AND websocket_broadcast_status <> 'sent'`;
+    }
+    if (globals.length) {
+      await conn`UPDATE gift_transactions SET global_announcement_sent = true, global_announcement_at = now() WHERE id = ANY(${globals})`;
+    }
+    o.onPublished?.(done.length);
+  }
+  if (firstFailure !== -1) {
+    const reason = (acks[firstFailure] as PromiseRejectedResult).reason as Error;
+    throw new Error(`publish to JetStream failed: ${reason?.message ?? reason}`);
+  }
+  return done.length;
+}
+
+async function purge(conn: ReservedSql, hours: number) {
+  await conn`DELETE FROM outbox WHERE published_at < now() - make_interval(hours => ${hours})`;
+  await conn`DELETE FROM idempotency_keys WHERE created_at < now() - make_interval(hours => ${hours})`;
+}
+
+/** Events committed and not yet published, and the age of the oldest (for /metrics). */
+export async function outboxLag(sql: Sql): Promise<{ pending: number; oldestAgeSec: number }> {
+  const [row] = await sql<{ pending: number; age: number | null }[]>`
+    SELECT count(*)::int AS pending, EXTRACT(EPOCH FROM now() - min(created_at))::float8 AS age
+    FROM outbox WHERE published_at IS NULL`;
+  return { pending: row?.pending ?? 0, oldestAgeSec: row?.age ?? 0 };
+}

@@ -1,0 +1,26 @@
+import type { FastifyPluginAsync } from 'fastify';
+
+/** /health/live: the process answers. /health/ready: PostgreSQL, NATS and Redis answer. */
+export const healthRoutes: FastifyPluginAsync = async (app) => {
+  app.get('/health/live', { schema: { hide: true } }, async () => ({ status: 'ok' }));
+  app.get('/health/ready', { schema: { hide: true } }, async (_req, reply) => {
+    const checks = {
+      postgres: await app.sql`SELECT 1`.then(
+        () => true,
+        () => false,
+      ),
+      nats:
+        !app.nats.isClosed() &&
+        (await app.nats.flush().then(
+          () => true,
+          () => false,
+        )),
+      redis: await app.redis.ping().then(
+        () => true,
+        () => false,
+      ),
+    };
+    const ready = Object.values(checks).every(Boolean);
+    return reply.status(ready ? 200 : 503).send({ status: ready ? 'ready' : 'unavailable', checks });
+  });
+};
