@@ -4,3 +4,4 @@ export * from './ids.js';
 export * from './internal.js';
 export * from './presence.js';
 export * from './rest.js';
+export * from './analytics.js';
