@@ -26,16 +26,10 @@ import { healthRoutes } from './routes/health.js';
 export interface BuildOptions {
   config: Readonly<LedgerConfig>;
   fastify?: FastifyServerOptions;
-  /** Run the outbox relay in this process (default true). */
-  relay?: boolean;
 }
 
 /** The ledger app. It never listens: server.ts does, tests use inject() or listen on port 0. */
-export async function buildApp({
-  config,
-  fastify = {},
-  relay = true,
-}: BuildOptions): Promise<FastifyInstance> {
+export async function buildApp({ config, fastify = {} }: BuildOptions): Promise<FastifyInstance> {
   const app = Fastify({ bodyLimit: 64 * 1024, ...fastify }).withTypeProvider<ZodTypeProvider>();
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
@@ -113,7 +107,7 @@ export async function buildApp({
   await app.register(accountRoutes);
   await app.register(adminRoutes, { notifyChannel, onMembershipChange: app.announceMembership });
 
-  if (relay) {
+  if (config.RELAY_ENABLED) {
     const r = startRelay({
       sql: app.sql,
       js: app.js,

@@ -23,6 +23,8 @@ export const LedgerEnv = z.object({
   BATCH_MAX: env.int(200, 1, 5000),
   /** Gift transactions in flight at once. */
   BATCH_CONCURRENCY: env.int(2, 1, 32),
+  /** Run the outbox relay in this process (one replica holds its lock at a time). */
+  RELAY_ENABLED: env.bool(true),
   /** Most events the relay publishes per round. */
   RELAY_BATCH: env.int(500, 1, 10_000),
   /** The relay polls this often even without a NOTIFY. */
