@@ -163,19 +163,12 @@ async function loadState(
       : [],
   ) as [string, string][];
 
-  const [gifts, users, clubs, games, members, players, events] = await Promise.all([
+  const [gifts, users, games, members, players, events] = await Promise.all([
     tx<CatalogGift[]>`
       SELECT id, name, icon, category, rarity, price, animation_url AS "animationUrl", audio_url AS "audioUrl",
              animation_duration_ms AS "animationDurationMs", active
       FROM gifts WHERE id = ANY(${uniq(reqs.map((r) => r.giftId))})`,
     tx<UserProfile[]>`SELECT id, username, avatar, tier, level FROM users WHERE id = ANY(${userIds})`,
-    clubIds.length
-      ? tx<ClubInfo[]>`
-          SELECT c.id, c.name, c.threshold_value AS "thresholdValue", c.experience,
-                 COALESCE((SELECT json_agg(json_build_object('name', l.name, 'target', l.target) ORDER BY l.position)
-                           FROM club_threshold_levels l WHERE l.club_id = c.id), '[]') AS levels
-          FROM clubs c WHERE c.id = ANY(${clubIds})`
-      : [],
     gameIds.length
       ? tx<{ id: string; name: string }[]>`SELECT id, name FROM games WHERE id = ANY(${gameIds})`
       : [],
@@ -219,8 +212,18 @@ async function loadState(
   const locked = await tx<{ id: string; balance: number }[]>`
     SELECT id, balance FROM accounts WHERE id = ANY(${[...accountIds]}) ORDER BY id FOR UPDATE`;
 
-  // Under the club treasuries' locks, event totals can no longer move: read them again.
-  const lockedEvents = events.length ? await liveEvents(tx, clubIds, now) : [];
+  // Under the club treasuries' locks a club's bar and event totals can no longer move: read them
+  // now, never before the lock (a value read earlier could be overwritten by a concurrent batch).
+  const [clubs, lockedEvents] = await Promise.all([
+    clubIds.length
+      ? tx<ClubInfo[]>`
+          SELECT c.id, c.name, c.threshold_value AS "thresholdValue", c.experience,
+                 COALESCE((SELECT json_agg(json_build_object('name', l.name, 'target', l.target) ORDER BY l.position)
+                           FROM club_threshold_levels l WHERE l.club_id = c.id), '[]') AS levels
+          FROM clubs c WHERE c.id = ANY(${clubIds})`
+      : [],
+    events.length ? liveEvents(tx, clubIds, now) : [],
+  ]);
   if (lockedEvents.length)
     await loadContributions(tx, lockedEvents, uniq(reqs.map((r) => r.senderId)), users);
   const eventsByClub = new Map<string, LiveEvent[]>();
