@@ -26,7 +26,8 @@ export async function spawnService(
 ): Promise<RunningService> {
   const proc = spawn(process.execPath, ['--import', 'tsx', entry], {
     cwd: REPO_ROOT,
-    env: { ...process.env, LOG_LEVEL: 'info', ...env },
+    // info at least: the "listening at" line is how we learn the port.
+    env: { ...process.env, ...env, LOG_LEVEL: 'info' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const logs: string[] = [];
