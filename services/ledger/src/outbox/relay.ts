@@ -93,6 +93,9 @@ export function startRelay(o: RelayOptions): Relay {
         if (published < o.batch) await sleep(o.pollMs);
       } catch (err) {
         o.log.warn({ err: (err as Error).message }, 'outbox relay round failed; retrying');
+        // A session lock survives release() back into the pool: drop it first, or no replica
+        // (this one included, on another connection) could take the relay over.
+        if (conn && active) await conn`SELECT pg_advisory_unlock_all()`.catch(() => undefined);
         active = false;
         conn?.release();
         conn = null;
