@@ -77,9 +77,16 @@ export function hasRoute(svc: ServiceFacts, path: string): boolean {
   return quoted.some((q) => svc.source.includes(q));
 }
 
-/** Prometheus metric names a service registers (`name: 'crowncast_…'` in its source). */
+/**
+ * Prometheus metric names a service registers: `name: 'crowncast_…'`, or a template on a string
+ * constant (`const P = 'crowncast_presence_'` … `name: \`${P}online_users\``).
+ */
 export function metricNames(svc: ServiceFacts): Set<string> {
-  return new Set([...svc.source.matchAll(/name:\s*['"`](crowncast_[a-z0-9_]+)['"`]/g)].map((m) => m[1]!));
+  const consts = new Map(
+    [...svc.source.matchAll(/const (\w+) = ['"`](crowncast_[a-z0-9_]*)['"`]/g)].map((m) => [m[1]!, m[2]!]),
+  );
+  const source = svc.source.replace(/\$\{(\w+)\}/g, (whole, id: string) => consts.get(id) ?? whole);
+  return new Set([...source.matchAll(/name:\s*['"`](crowncast_[a-z0-9_]+)['"`]/g)].map((m) => m[1]!));
 }
 
 /** The JWT variables: the auth package accepts exactly one of a shared secret and a JWKS URL. */
