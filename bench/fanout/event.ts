@@ -1,0 +1,68 @@
+import type { RoomEvent } from '@crowncast/protocol';
+
+/**
+ * Every benchmark event carries a marker `@@<phase><send time>@@` inside a string field. Clients find
+ * it with Buffer.indexOf instead of parsing JSON, so a batch frame of k events counts as k events and
+ * the client stays cheap. The phase letter tells which measurement window an event belongs to.
+ */
+export const MARK = Buffer.from('@@');
+export const PHASES = 26;
+
+/** Wall-clock ms with sub-ms resolution; comparable across processes on one machine. */
+export function nowMs(): number {
+  return performance.timeOrigin + performance.now();
+}
+
+export function marker(phase: number, ts: number): string {
+  return `@@${String.fromCharCode(97 + (phase % PHASES))}${ts.toFixed(3)}@@`;
+}
+
+/** A realistic gift:received envelope (about 600 bytes of JSON) with the marker in `message`. */
+export function giftEvent(id: string, clubId: string, mark: string, ts: number): RoomEvent {
+  const iso = new Date(ts).toISOString();
+  return {
+    type: 'gift:received',
+    id,
+    ts: iso,
+    data: {
+      giftTransactionId: `gtx_${id}`,
+      gift: {
+        id: 'gift_rose',
+        name: 'Rose',
+        icon: 'https://cdn.example.com/gifts/rose.png',
+        animationUrl: 'https://cdn.example.com/gifts/rose.json',
+        audioUrl: 'https://cdn.example.com/gifts/rose.mp3',
+        category: 'basic',
+        rarity: 'common',
+      },
+      sender: { userId: 'bench_sender', username: 'bench sender', avatar: '', tier: 'gold', level: 12 },
+      context: { type: 'club', id: clubId, name: 'bench club' },
+      quantity: 1,
+      totalValue: 10,
+      message: mark,
+      timestamp: iso,
+      animation: { duration: 2500, url: 'https://cdn.example.com/gifts/rose.json', audioUrl: '' },
+    },
+  };
+}
+
+/**
+ * Finds the markers of one received frame: counts each event under its phase and, for a sampled
+ * socket, records send-to-receipt latency.
+ */
+export function scanFrame(
+  buf: Buffer,
+  counts: Float64Array,
+  samples: ((phase: number, latencyMs: number) => void) | null,
+  recvMs: number,
+): void {
+  let i = buf.indexOf(MARK);
+  while (i !== -1) {
+    const phase = (buf[i + 2] ?? 97) - 97;
+    const end = buf.indexOf(MARK, i + 3);
+    if (end === -1 || phase < 0 || phase >= PHASES) return;
+    counts[phase] = (counts[phase] ?? 0) + 1;
+    if (samples) samples(phase, recvMs - Number(buf.toString('latin1', i + 3, end)));
+    i = buf.indexOf(MARK, end + 2);
+  }
+}

@@ -1,0 +1,91 @@
+import { ClientPool } from './client-pool.js';
+import { readConfig } from './config.js';
+import { ensureFdLimit } from './fd-limit.js';
+import { sleep } from './publisher.js';
+import { emptyResults, printTable, writeResults } from './report.js';
+import { startCrowncast } from './targets/crowncast.js';
+import { startRawWs } from './targets/raw-ws.js';
+import { startSocketIo } from './targets/socketio.js';
+import type { Target, TargetName } from './targets/target.js';
+import { bigRoom, type Ctx, connectStorm, manyRooms, saturation } from './workloads.js';
+
+/**
+ * pnpm bench:fanout — the same four workloads against the Crowncast edge (fed through NATS), a raw
+ * ws broadcast server and Socket.IO with the Redis adapter, one after the other in one run.
+ */
+const cfg = readConfig();
+ensureFdLimit(cfg.connections + 2_048);
+
+const starters: Record<TargetName, () => Promise<Target>> = {
+  raw_ws: startRawWs,
+  socketio: startSocketIo,
+  crowncast: () => startCrowncast(cfg),
+};
+const log = (line: string) => console.log(line);
+const results = emptyResults(cfg.connections);
+const details: Record<string, unknown> = { config: cfg, started: new Date().toISOString() };
+
+// Hard stop: the run ends by itself even if a server hangs.
+const budgetMs = cfg.targets.length * (cfg.seconds * 8_000 + 240_000);
+const watchdog = setTimeout(() => {
+  console.error(`fan-out benchmark exceeded its ${Math.round(budgetMs / 1000)} s budget, stopping`);
+  process.exit(2);
+}, budgetMs);
+
+async function runTarget(name: TargetName): Promise<void> {
+  log(`\n== ${name}`);
+  const target = await starters[name]();
+  const pool = await ClientPool.start(cfg.clientProcs);
+  const ctx: Ctx = { cfg, pool, target, log };
+  const d: Record<string, unknown> = {};
+  details[name] = d;
+  try {
+    await target.prepare(cfg.connections, cfg.manyRooms);
+    await sleep(1_000);
+    log('big room');
+    const big = await bigRoom(ctx);
+    const { delivered_ratio, rss_idle_mb, rss_connected_mb, ...bigFigures } = big.result;
+    results.big_room[name] = bigFigures;
+    d.big_room = big.result;
+    log(`  ${JSON.stringify(big.result)}`);
+    log('saturation');
+    const sat = await saturation(ctx, big.connected);
+    results.saturation_events_per_s[name] = sat.best;
+    d.saturation = sat;
+    await pool.closeAll();
+    log('many rooms');
+    const many = await manyRooms(ctx);
+    const { delivered_ratio: manyRatio, ...manyFigures } = many;
+    results.many_rooms[name] = manyFigures;
+    d.many_rooms = many;
+    log(`  ${JSON.stringify(many)}`);
+    await pool.closeAll();
+    await sleep(1_000);
+    log('connect storm');
+    const storm = await connectStorm(ctx);
+    const { reasons, ...stormFigures } = storm;
+    results.connect_storm[name] = stormFigures;
+    d.connect_storm = storm;
+    log(`  ${JSON.stringify(storm)}`);
+    await pool.closeAll();
+  } finally {
+    pool.stop();
+    await target.stop();
+  }
+}
+
+let failed = false;
+for (const name of cfg.targets as TargetName[]) {
+  if (!(name in starters)) throw new Error(`unknown target ${name} in BENCH_TARGETS`);
+  try {
+    await runTarget(name);
+  } catch (err) {
+    failed = true;
+    console.error(`${name} failed: ${(err as Error).stack ?? err}`);
+    details[`${name}_error`] = String(err);
+  }
+}
+printTable(results);
+log(`\nwrote ${writeResults(results, details)}`);
+clearTimeout(watchdog);
+process.exit(failed ? 1 : 0);

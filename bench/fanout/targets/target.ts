@@ -1,0 +1,48 @@
+import { giftEvent, marker, nowMs } from '../event.js';
+import type { ClientKind } from '../ipc.js';
+
+export type TargetName = 'raw_ws' | 'socketio' | 'crowncast';
+
+/** Where an event goes: the one big room or room n of the many-rooms workload. */
+export type RoomRef = { big: true } | { big: false; index: number };
+
+/** One server under test, as the workloads drive it. */
+export interface Target {
+  name: TargetName;
+  kind: ClientKind;
+  /** ws:// URL the clients open (without query). */
+  url: string;
+  /** The server process whose RSS is measured. */
+  pid: number;
+  roomPrefix: string;
+  userPrefix: string;
+  /** Anything the rooms need before clients join them (Crowncast: users, clubs, members). */
+  prepare(connections: number, rooms: number): Promise<void>;
+  /** Stamps and sends one event into a room. */
+  publish(to: RoomRef, phase: number): void;
+  /** Waits until events already published have left the publisher (bounded). */
+  flush(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+/**
+ * Room frames for the reference servers, in the edge's frame shape `{ type, room, seq, prevSeq, ts,
+ * data }` with the same payload, so every server moves the same bytes per event.
+ */
+export class FrameMaker {
+  private readonly seqs = new Map<string, number>();
+  private seq = 0;
+
+  make(room: string, phase: number): Record<string, unknown> {
+    const ts = nowMs();
+    const prevSeq = this.seqs.get(room) ?? 0;
+    const seq = ++this.seq;
+    this.seqs.set(room, seq);
+    const ev = giftEvent(`ev${seq}`, room, marker(phase, ts), ts);
+    return { type: ev.type, room: `club:${room}`, seq, prevSeq, ts: ev.ts, data: ev.data };
+  }
+}
+
+export function roomName(to: RoomRef, prefix: string): string {
+  return to.big ? 'big' : `${prefix}${to.index}`;
+}

@@ -1,0 +1,198 @@
+import type { ClientPool } from './client-pool.js';
+import type { BenchConfig } from './config.js';
+import { PHASES } from './event.js';
+import type { ConnectSpec, PhaseStats } from './ipc.js';
+import { publishAtRate, sleep } from './publisher.js';
+import { rssKb } from './servers/fork-server.js';
+import { type Percentiles, percentiles, round } from './stats.js';
+import type { RoomRef, Target } from './targets/target.js';
+
+const BIG: RoomRef = { big: true };
+const DRAIN_MS = 2_000;
+const SETUP_CONNECTS_PER_S = 2_500;
+
+export interface Ctx {
+  cfg: BenchConfig;
+  pool: ClientPool;
+  target: Target;
+  log: (line: string) => void;
+}
+
+let phaseCounter = 0;
+/** A fresh phase letter for each measurement window, so late frames of one never count in another. */
+function nextPhase(): number {
+  phaseCounter = (phaseCounter + 1) % PHASES;
+  return phaseCounter;
+}
+
+function spec(ctx: Ctx, rooms: number, spreadMs: number): Omit<ConnectSpec, 'from' | 'count'> {
+  return {
+    kind: ctx.target.kind,
+    url: ctx.target.url,
+    spreadMs,
+    timeoutMs: 30_000,
+    rooms,
+    roomPrefix: ctx.target.roomPrefix,
+    userPrefix: ctx.target.userPrefix,
+    sampleEvery: ctx.cfg.sampleEvery,
+  };
+}
+
+async function connectForWorkload(ctx: Ctx, rooms: number): Promise<number> {
+  const n = ctx.cfg.connections;
+  const r = await ctx.pool.connect(n, spec(ctx, rooms, (n / SETUP_CONNECTS_PER_S) * 1000));
+  ctx.log(`  ${r.connected}/${n} sockets in ${round(r.elapsedMs / 1000, 2)} s ${JSON.stringify(r.reasons)}`);
+  if (r.connected < n * 0.99) throw new Error(`only ${r.connected} of ${n} sockets got in`);
+  return r.connected;
+}
+
+/** Measures one window at a fixed rate: warm-up second first, then the measured phase, then drain. */
+async function measure(
+  ctx: Ctx,
+  rate: number,
+  durationMs: number,
+  pick: (k: number) => RoomRef,
+  drainMs = DRAIN_MS,
+): Promise<{ published: number; stats: PhaseStats }> {
+  const phase = nextPhase();
+  const published = await publishAtRate(ctx.target, rate, durationMs, phase, pick);
+  await sleep(drainMs);
+  return { published, stats: await ctx.pool.stats(phase) };
+}
+
+async function warmUp(ctx: Ctx, rate: number, pick: (k: number) => RoomRef): Promise<void> {
+  await measure(ctx, rate, 1_000, pick, 500);
+}
+
+export interface BigRoomResult extends Percentiles {
+  rss_per_conn_kb: number;
+  delivered_ratio: number;
+  rss_idle_mb: number;
+  rss_connected_mb: number;
+}
+
+export async function bigRoom(ctx: Ctx): Promise<{ result: BigRoomResult; connected: number }> {
+  const { cfg, target } = ctx;
+  const rss0 = rssKb(target.pid);
+  const connected = await connectForWorkload(ctx, 0);
+  await sleep(2_000);
+  const rss1 = rssKb(target.pid);
+  await warmUp(ctx, cfg.bigRoomRate, () => BIG);
+  const { published, stats } = await measure(ctx, cfg.bigRoomRate, cfg.seconds * 1000, () => BIG);
+  return {
+    connected,
+    result: {
+      ...percentiles(stats.latencies),
+      rss_per_conn_kb: round((rss1 - rss0) / connected, 2),
+      delivered_ratio: round(stats.delivered / (published * connected), 4),
+      rss_idle_mb: round(rss0 / 1024),
+      rss_connected_mb: round(rss1 / 1024),
+    },
+  };
+}
+
+export interface Step {
+  rate: number;
+  delivered_per_s: number;
+  p99_ms: number;
+  ok: boolean;
+}
+
+/**
+ * Raises the big room's rate (doubling, then bisecting) until a step falls behind: not every event
+ * reached every socket within 1 s after the step, or p99 went over the bound, or a socket was lost.
+ * The figure is the events/s delivered to every socket in the best step that kept up.
+ */
+export async function saturation(ctx: Ctx, connected: number): Promise<{ best: number; steps: Step[] }> {
+  const { cfg } = ctx;
+  const stepMs = Math.min(5_000, Math.max(1_500, (cfg.seconds * 1000) / 2));
+  const steps: Step[] = [];
+  let lostSockets = false;
+  const run = async (rate: number): Promise<Step> => {
+    const { published, stats } = await measure(ctx, rate, stepMs, () => BIG, 1_000);
+    const p99 = percentiles(stats.latencies).p99_ms;
+    const ok =
+      stats.lost === 0 && stats.delivered >= published * connected * 0.999 && p99 <= cfg.saturationP99Ms;
+    const step = {
+      rate,
+      delivered_per_s: round(stats.delivered / connected / (stepMs / 1000)),
+      p99_ms: p99,
+      ok,
+    };
+    ctx.log(`  saturation ${JSON.stringify(step)}${stats.lost ? ` lost=${stats.lost}` : ''}`);
+    steps.push(step);
+    lostSockets ||= stats.lost > 0;
+    if (!ok) await drain(ctx);
+    return step;
+  };
+  let good = 0;
+  let bad = 0;
+  for (let rate = cfg.bigRoomRate; rate <= 5_000; rate *= 2) {
+    const s = await run(rate);
+    if (!s.ok) {
+      bad = rate;
+      break;
+    }
+    good = rate;
+  }
+  // Two bisections narrow the limit to a quarter of the last doubling; a server that dropped sockets
+  // has fewer left, so its later steps would not be comparable.
+  for (let i = 0; i < 2 && bad && good && !lostSockets; i++) {
+    const mid = Math.round((good + bad) / 2);
+    if (mid === good || mid === bad) break;
+    if ((await run(mid)).ok) good = mid;
+    else bad = mid;
+  }
+  const best = Math.max(0, ...steps.filter((s) => s.ok).map((s) => s.delivered_per_s));
+  return { best, steps };
+}
+
+/** After a step that fell behind, waits (bounded) until the backlog has reached the clients. */
+async function drain(ctx: Ctx): Promise<void> {
+  for (let i = 0; i < 30; i++) {
+    const s = await ctx.pool.stats(phaseCounter);
+    if (s.delivered === 0) return;
+    await sleep(500);
+  }
+}
+
+export async function manyRooms(ctx: Ctx): Promise<Percentiles & { delivered_ratio: number }> {
+  const { cfg } = ctx;
+  const connected = await connectForWorkload(ctx, cfg.manyRooms);
+  const pick = (k: number): RoomRef => ({ big: false, index: k % cfg.manyRooms });
+  await warmUp(ctx, cfg.manyRoomsRate, pick);
+  const { published, stats } = await measure(ctx, cfg.manyRoomsRate, cfg.seconds * 1000, pick);
+  const perRoom = connected / cfg.manyRooms;
+  return {
+    ...percentiles(stats.latencies),
+    delivered_ratio: round(stats.delivered / (published * perRoom), 4),
+  };
+}
+
+export interface StormResult {
+  connected: number;
+  refused: number;
+  seconds: number;
+  reasons: Record<string, number>;
+}
+
+/** N clients open within a couple of seconds while the big room broadcasts. */
+export async function connectStorm(ctx: Ctx, spreadMs = 2_000): Promise<StormResult> {
+  const { cfg, target } = ctx;
+  const stop = { stopped: false };
+  const phase = nextPhase();
+  const broadcasting = publishAtRate(target, cfg.stormRate, 120_000, phase, () => BIG, stop);
+  try {
+    const r = await ctx.pool.connect(cfg.connections, { ...spec(ctx, 0, spreadMs), timeoutMs: 20_000 });
+    return {
+      connected: r.connected,
+      refused: r.refused,
+      seconds: round(r.elapsedMs / 1000, 2),
+      reasons: r.reasons,
+    };
+  } finally {
+    stop.stopped = true;
+    await broadcasting;
+    await ctx.pool.stats(phase);
+  }
+}
