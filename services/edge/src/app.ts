@@ -1,0 +1,146 @@
+import { createTokenVerifier } from '@crowncast/auth';
+import websocket from '@fastify/websocket';
+import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import { createAnalytics } from './analytics.js';
+import type { EdgeConfig } from './config.js';
+import { createGateway, type Gateway } from './conn/gateway.js';
+import { createHub } from './fanout/hub.js';
+import { createMembership } from './membership.js';
+import metricsPlugin from './plugins/metrics.js';
+import natsPlugin from './plugins/nats.js';
+import { createPresence } from './presence.js';
+import { healthRoutes } from './routes/health.js';
+import { wsRoutes } from './routes/ws.js';
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    gateway: Gateway;
+  }
+}
+
+export interface BuildOptions {
+  config: Readonly<EdgeConfig>;
+  fastify?: FastifyServerOptions;
+}
+
+/** The edge app. It never listens: server.ts does, tests listen on port 0. */
+export async function buildApp({ config, fastify = {} }: BuildOptions): Promise<FastifyInstance> {
+  const app = Fastify({ bodyLimit: 16 * 1024, ...fastify });
+  const prefix = config.SUBJECT_PREFIX;
+
+  app.setErrorHandler((err: Error & { statusCode?: number }, req, reply) => {
+    const status = err.statusCode && err.statusCode >= 400 && err.statusCode < 500 ? err.statusCode : 500;
+    if (status === 500) req.log.error({ err }, 'unhandled error');
+    return reply.status(status).send({
+      success: false,
+      error: {
+        code: status === 500 ? 'EDGE_INTERNAL' : 'EDGE_BAD_REQUEST',
+        message: status === 500 ? 'internal error' : err.message,
+      },
+    });
+  });
+  app.setNotFoundHandler((req, reply) =>
+    reply.status(404).send({
+      success: false,
+      error: { code: 'EDGE_ROUTE_NOT_FOUND', message: `no route ${req.method} ${req.url.split('?')[0]}` },
+    }),
+  );
+
+  await app.register(metricsPlugin);
+  await app.register(natsPlugin, { url: config.NATS_URL, name: `crowncast-edge-${config.EDGE_ID}` });
+  await app.register(websocket, {
+    options: {
+      maxPayload: config.WS_MAX_FRAME_BYTES,
+      // Compression would make every frame per-socket work again; frames are built once instead.
+      perMessageDeflate: false,
+      handleProtocols: (protocols) => {
+        for (const p of ['crowncast.msgpack', 'crowncast.json']) if (protocols.has(p)) return p;
+        return false;
+      },
+    },
+    // The gateway closes sockets itself (drain, shutdown); the default would close them with 1000.
+    preClose: (done) => done(),
+  });
+
+  const verify = createTokenVerifier({
+    secret: config.JWT_SECRET,
+    jwksUrl: config.JWT_JWKS_URL,
+    algorithms: config.JWT_ALGORITHMS,
+    issuer: config.JWT_ISSUER,
+    audience: config.JWT_AUDIENCE,
+  });
+  const log = app.log.child({ component: 'gateway' });
+  const analytics = createAnalytics({
+    nc: app.nats,
+    prefix,
+    edgeId: config.EDGE_ID,
+    flushMs: config.ANALYTICS_FLUSH_MS,
+  });
+  const hub = createHub({
+    nc: app.nats,
+    prefix,
+    metrics: app.metrics,
+    batchWindowMs: config.BATCH_WINDOW_MS,
+    batchMaxEvents: config.BATCH_MAX_EVENTS,
+    onDelivered: analytics.delivered,
+    onError: (err, room) => log.warn({ err: err.message, room }, 'room subscription error'),
+  });
+  let gateway: Gateway | undefined;
+  const membership = createMembership({
+    nc: app.nats,
+    prefix,
+    cacheMs: config.MEMBERSHIP_CACHE_MS,
+    timeoutMs: config.MEMBERSHIP_TIMEOUT_MS,
+    onRevoked: (userId, room) => gateway?.revoke(userId, room),
+    onError: (err) => log.warn({ err: err.message }, 'membership notices failed'),
+  });
+  const presence = createPresence({
+    nc: app.nats,
+    prefix,
+    edgeId: config.EDGE_ID,
+    intervalMs: config.PRESENCE_INTERVAL_MS,
+    snapshot: () => gateway?.snapshot() ?? [],
+  });
+  gateway = createGateway(
+    {
+      hub,
+      membership,
+      presence,
+      analytics,
+      verify,
+      metrics: app.metrics,
+      maxRooms: config.WS_MAX_ROOMS_PER_CONNECTION,
+      replay: {
+        js: app.js,
+        jsm: app.jsm,
+        stream: config.ROOMS_STREAM,
+        prefix,
+        maxEvents: config.REPLAY_MAX_EVENTS,
+        onInvalid: (reason) => app.metrics.invalidEnvelopes.inc({ reason }),
+      },
+    },
+    {
+      edgeId: config.EDGE_ID,
+      heartbeatIntervalMs: config.HEARTBEAT_INTERVAL_MS,
+      maxConnectionsPerUser: config.WS_MAX_CONNECTIONS_PER_USER,
+      sendBufferMaxBytes: config.WS_SEND_BUFFER_MAX_BYTES,
+      messagesPerMin: config.WS_MAX_MESSAGES_PER_MIN,
+      log,
+    },
+  );
+  app.decorate('gateway', gateway);
+
+  // Runs before the NATS plugin's teardown (hooks run in reverse order): last reports go out first.
+  app.addHook('onClose', async () => {
+    gateway.close();
+    presence.close();
+    membership.close();
+    hub.close();
+    analytics.close();
+  });
+
+  const g = gateway;
+  await app.register(healthRoutes, { draining: () => g.draining });
+  await app.register(wsRoutes, { gateway: g, verify, allowedOrigins: config.ALLOWED_ORIGINS });
+  return app;
+}

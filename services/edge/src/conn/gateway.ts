@@ -1,0 +1,169 @@
+import { randomUUID } from 'node:crypto';
+import { CloseCode, type Room } from '@crowncast/protocol';
+import type { FastifyBaseLogger } from 'fastify';
+import type { WebSocket } from 'ws';
+import type { Encoding } from '../fanout/frames.js';
+import { EdgeConnection } from './connection.js';
+import { handleMessage, type MessageDeps, sendError } from './messages.js';
+import { joinRoom, leaveRoom } from './rooms.js';
+
+export interface GatewayOptions {
+  edgeId: string;
+  heartbeatIntervalMs: number;
+  maxConnectionsPerUser: number;
+  sendBufferMaxBytes: number;
+  messagesPerMin: number;
+  log: FastifyBaseLogger;
+}
+
+/** A connection that passed the handshake checks (origin, token). */
+export interface Admitted {
+  userId: string;
+  expiresAt: number | null;
+  encoding: Encoding;
+  /** Resume points for the rooms joined automatically (`?userLastSeq=`, `?globalLastSeq=`). */
+  resume: Partial<Record<'user' | 'global', number>>;
+}
+
+export type Gateway = ReturnType<typeof createGateway>;
+
+/**
+ * Every connection this edge holds: accept (connection limits, automatic rooms, `connected`), the
+ * message loop (rate limit), protocol heartbeats, membership revocation and the drain on shutdown.
+ */
+export function createGateway(d: MessageDeps, o: GatewayOptions) {
+  const conns = new Map<string, EdgeConnection>();
+  const byUser = new Map<string, Set<EdgeConnection>>();
+  let draining = false;
+
+  const onClosed = (c: EdgeConnection) => {
+    conns.delete(c.id);
+    const set = byUser.get(c.userId);
+    set?.delete(c);
+    if (set?.size === 0) byUser.delete(c.userId);
+    for (const room of [...c.rooms]) leaveRoom(d, c, room);
+    d.metrics.connections.set(conns.size);
+    d.presence.disconnected(c.presence());
+  };
+
+  const heartbeat = setInterval(() => {
+    for (const c of conns.values()) {
+      // No pong since the last ping: the peer is gone (or too stuck to matter).
+      if (!c.alive) {
+        c.terminate('heartbeat_timeout');
+        continue;
+      }
+      c.alive = false;
+      c.socket.ping();
+    }
+  }, o.heartbeatIntervalMs);
+  heartbeat.unref();
+
+  async function start(c: EdgeConnection, a: Admitted, pending: Set<Room>) {
+    const own: Room = `user:${a.userId}`;
+    // Subscriptions first, so `connected` means live delivery has begun.
+    await Promise.all([
+      joinRoom(d, c, own, a.resume.user, { checkMembership: false, pending }),
+      joinRoom(d, c, 'global', a.resume.global, { checkMembership: false, pending }),
+    ]);
+    d.presence.connected(c.presence());
+  }
+
+  return {
+    get draining() {
+      return draining;
+    },
+    size: () => conns.size,
+    accept(socket: WebSocket, a: Admitted): void {
+      if (draining) {
+        socket.close(CloseCode.SERVER_DRAINING, 'SERVER_DRAINING');
+        return;
+      }
+      const mine = byUser.get(a.userId);
+      if (mine && mine.size >= o.maxConnectionsPerUser) {
+        d.metrics.closes.inc({ code: String(CloseCode.TOO_MANY_CONNECTIONS) });
+        socket.close(CloseCode.TOO_MANY_CONNECTIONS, 'TOO_MANY_CONNECTIONS');
+        return;
+      }
+      const c = new EdgeConnection(
+        randomUUID(),
+        a.userId,
+        a.encoding,
+        socket,
+        { sendBufferMaxBytes: o.sendBufferMaxBytes, messagesPerMin: o.messagesPerMin },
+        d.metrics,
+        onClosed,
+      );
+      conns.set(c.id, c);
+      byUser.set(a.userId, (mine ?? new Set()).add(c));
+      d.metrics.connections.set(conns.size);
+      c.setTokenExpiry(a.expiresAt);
+      socket.on('pong', () => {
+        c.alive = true;
+      });
+      const pending = new Set<Room>();
+      socket.on('message', (data: Buffer, isBinary: boolean) => {
+        d.metrics.framesIn.inc();
+        if (!c.countMessage()) {
+          c.close(CloseCode.RATE_LIMITED, 'RATE_LIMITED');
+          return;
+        }
+        handleMessage(d, c, pending, data, isBinary).catch((err: Error) => {
+          o.log.error({ err, connectionId: c.id }, 'message handling failed');
+          sendError(c, d, 'BAD_FRAME', 'the message could not be handled');
+        });
+      });
+      socket.on('error', (err) => o.log.debug({ err: err.message, connectionId: c.id }, 'socket error'));
+      c.send({
+        type: 'connected',
+        data: {
+          userId: a.userId,
+          connectionId: c.id,
+          edgeId: o.edgeId,
+          heartbeatIntervalMs: o.heartbeatIntervalMs,
+          serverTime: new Date().toISOString(),
+          tokenExpiresAt: a.expiresAt,
+          rooms: [`user:${a.userId}`, 'global'],
+          encoding: a.encoding,
+        },
+      });
+      start(c, a, pending).catch((err: Error) => {
+        o.log.error({ err, connectionId: c.id }, 'joining the automatic rooms failed');
+        c.close(1011, 'INTERNAL');
+      });
+    },
+    /** The ledger removed a member: take the user out of the room on this edge now. */
+    revoke(userId: string, room: Room): void {
+      for (const c of byUser.get(userId) ?? []) {
+        if (leaveRoom(d, c, room)) {
+          c.send({ type: 'room:left', room, data: { reason: 'membership_revoked' } });
+          d.presence.roomsChanged(c.presence());
+        }
+      }
+    },
+    snapshot: () => [...conns.values()].map((c) => c.presence()),
+    /**
+     * Graceful drain: every client hears `server:draining` with its own random delay within
+     * `spreadMs`, and is closed (4012) at that moment, so reconnects spread over the window.
+     */
+    drain(spreadMs: number): Promise<void> {
+      draining = true;
+      const closing = [...conns.values()].map(
+        (c) =>
+          new Promise<void>((resolve) => {
+            const delay = Math.floor(Math.random() * spreadMs);
+            c.send({ type: 'server:draining', data: { reconnectAfterMs: delay } });
+            setTimeout(() => {
+              c.close(CloseCode.SERVER_DRAINING, 'SERVER_DRAINING');
+              resolve();
+            }, delay);
+          }),
+      );
+      return Promise.all(closing).then(() => undefined);
+    },
+    close(): void {
+      clearInterval(heartbeat);
+      for (const c of conns.values()) c.terminate('shutdown');
+    },
+  };
+}

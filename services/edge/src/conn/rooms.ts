@@ -1,0 +1,92 @@
+import type { Room } from '@crowncast/protocol';
+import type { Hub } from '../fanout/hub.js';
+import { type ReplayDeps, readAfter } from '../fanout/replay.js';
+import type { Membership } from '../membership.js';
+import { MembershipUnavailable } from '../membership.js';
+import type { EdgeMetrics } from '../plugins/metrics.js';
+import type { EdgeConnection } from './connection.js';
+
+export interface RoomDeps {
+  hub: Hub;
+  membership: Membership;
+  replay: ReplayDeps;
+  metrics: EdgeMetrics;
+  maxRooms: number;
+}
+
+export type JoinOutcome =
+  | { ok: true; room: Room; alreadyJoined: boolean; replayed: number; resync: boolean }
+  | { ok: false; code: 'NOT_A_MEMBER' | 'MEMBERSHIP_UNAVAILABLE' | 'TOO_MANY_ROOMS'; message: string };
+
+/**
+ * Joining a room: membership from the ledger, then the live subscription, then (with lastSeq) the
+ * stream's events after lastSeq. Live events that arrive during the read are held for this member and
+ * sent after it, without the ones the read already sent: no gap, no duplicate.
+ */
+export async function joinRoom(
+  d: RoomDeps,
+  conn: EdgeConnection,
+  room: Room,
+  lastSeq: number | undefined,
+  opts: { checkMembership: boolean; pending: Set<Room> },
+): Promise<JoinOutcome> {
+  if (conn.rooms.has(room) || opts.pending.has(room)) {
+    return { ok: true, room, alreadyJoined: true, replayed: 0, resync: false };
+  }
+  if (conn.rooms.size + opts.pending.size >= d.maxRooms) {
+    return { ok: false, code: 'TOO_MANY_ROOMS', message: `at most ${d.maxRooms} rooms per connection` };
+  }
+  opts.pending.add(room);
+  try {
+    if (opts.checkMembership) {
+      const member = await d.membership.isMember(conn.userId, room);
+      if (!member) return { ok: false, code: 'NOT_A_MEMBER', message: `you are not a member of ${room}` };
+    }
+    if (!conn.isOpen) return { ok: true, room, alreadyJoined: false, replayed: 0, resync: false };
+    conn.rooms.add(room);
+  } catch (err) {
+    if (err instanceof MembershipUnavailable) {
+      return {
+        ok: false,
+        code: 'MEMBERSHIP_UNAVAILABLE',
+        message: 'membership cannot be checked now; retry',
+      };
+    }
+    throw err;
+  } finally {
+    opts.pending.delete(room);
+  }
+
+  const member = await d.hub.add(conn, room, lastSeq !== undefined);
+  if (lastSeq === undefined) return { ok: true, room, alreadyJoined: false, replayed: 0, resync: false };
+
+  const result = await readAfter(d.replay, room, lastSeq).catch(() => ({
+    ok: false as const,
+    reason: 'error',
+  }));
+  // The client may have left (or gone) while the stream was read.
+  if (!d.hub.isMember(conn, room, member))
+    return { ok: true, room, alreadyJoined: false, replayed: 0, resync: false };
+  let sentUpTo = lastSeq;
+  let replayed = 0;
+  if (result.ok) {
+    d.hub.sendTo(conn, room, result.events);
+    replayed = result.events.length;
+    const last = result.events[result.events.length - 1];
+    if (last) sentUpTo = last.seq;
+    d.metrics.replays.inc({ result: 'replayed' });
+    d.metrics.replayedEvents.inc(replayed);
+  } else {
+    conn.send({ type: 'resync:required', room, data: { lastSeq, reason: result.reason } });
+    d.metrics.replays.inc({ result: 'resync' });
+  }
+  const live = d.hub.endReplay(member).filter((e) => e.seq > sentUpTo);
+  d.hub.sendTo(conn, room, live);
+  return { ok: true, room, alreadyJoined: false, replayed, resync: !result.ok };
+}
+
+export function leaveRoom(d: RoomDeps, conn: EdgeConnection, room: Room): boolean {
+  if (!conn.rooms.delete(room)) return false;
+  d.hub.remove(conn, room);
+  return true;
+}

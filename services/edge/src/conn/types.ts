@@ -1,0 +1,15 @@
+import type { Room } from '@crowncast/protocol';
+import type { Encoding } from '../fanout/frames.js';
+
+/** What the fan-out needs from a client connection. */
+export interface Conn {
+  readonly id: string;
+  readonly userId: string;
+  readonly encoding: Encoding;
+  readonly rooms: ReadonlySet<Room>;
+  /** Writes pre-built frame bytes; false when the socket is gone or was closed as a slow consumer. */
+  writeFrame(frame: Buffer): boolean;
+  /** Encodes and sends one control or per-connection frame. */
+  send(value: object): boolean;
+  close(code: number, reason: string): void;
+}

@@ -1,0 +1,182 @@
+import { liveRoomSubject, type Room } from '@crowncast/protocol';
+import type { NatsConnection, Subscription } from '@nats-io/transport-node';
+import type { Conn } from '../conn/types.js';
+import type { EdgeMetrics } from '../plugins/metrics.js';
+import { type LiveEvent, parseLive, wireEvent } from './envelope.js';
+import { SharedFrame } from './frames.js';
+
+export interface Delivered {
+  event: LiveEvent;
+  sockets: number;
+  writtenAt: number;
+}
+
+export interface HubOptions {
+  nc: NatsConnection;
+  prefix: string;
+  metrics: EdgeMetrics;
+  /** Coalescing window, ms; 0 writes every event in its own frame. */
+  batchWindowMs: number;
+  batchMaxEvents: number;
+  onDelivered: (d: Delivered) => void;
+  onError: (err: Error, room: Room) => void;
+}
+
+/** A member whose join replay is running gets live events buffered here instead of written. */
+export interface Member {
+  conn: Conn;
+  buffered: LiveEvent[] | null;
+}
+
+interface RoomState {
+  room: Room;
+  sub: Subscription;
+  /** Resolves once the server has the subscription, so a stream read started after it misses nothing. */
+  ready: Promise<void>;
+  members: Map<string, Member>;
+  pending: LiveEvent[];
+  timer: NodeJS.Timeout | null;
+  lastFlushAt: number;
+  lastSeq: number;
+}
+
+export type Hub = ReturnType<typeof createHub>;
+
+/**
+ * Rooms with local members: one core subscription on `live.room.…` per room (reference-counted by
+ * members), each event validated once, framed once per encoding, the same bytes written to every
+ * member socket. A busy room's events within the window go out as one `batch` frame in seq order.
+ */
+export function createHub(o: HubOptions) {
+  const rooms = new Map<Room, RoomState>();
+  const built = (encoding: string) => o.metrics.framesBuilt.inc({ encoding });
+
+  function open(room: Room): RoomState {
+    const state: RoomState = {
+      room,
+      members: new Map(),
+      pending: [],
+      timer: null,
+      lastFlushAt: 0,
+      lastSeq: 0,
+      ready: Promise.resolve(),
+      sub: o.nc.subscribe(liveRoomSubject(room, o.prefix), {
+        callback: (err, msg) => {
+          if (err) return o.onError(err, room);
+          const parsed = parseLive(room, msg);
+          if (!parsed.ok) {
+            o.metrics.invalidEnvelopes.inc({ reason: parsed.reason });
+            return;
+          }
+          onEvent(state, parsed.event);
+        },
+      }),
+    };
+    state.ready = o.nc.flush().catch(() => undefined);
+    rooms.set(room, state);
+    o.metrics.rooms.set(rooms.size);
+    return state;
+  }
+
+  function onEvent(state: RoomState, e: LiveEvent) {
+    // Core NATS does not redeliver, but a re-subscription after a reconnect could overlap.
+    if (e.seq <= state.lastSeq) return;
+    state.lastSeq = e.seq;
+    const now = Date.now();
+    if (o.batchWindowMs === 0) return deliver(state, [e]);
+    if (!state.timer && now - state.lastFlushAt >= o.batchWindowMs) {
+      // A quiet room: no reason to wait, the window only starts after this write.
+      state.lastFlushAt = now;
+      return deliver(state, [e]);
+    }
+    state.pending.push(e);
+    if (!state.timer) {
+      const wait = Math.max(0, o.batchWindowMs - (now - state.lastFlushAt));
+      state.timer = setTimeout(() => flush(state), wait);
+    }
+  }
+
+  function flush(state: RoomState) {
+    state.timer = null;
+    state.lastFlushAt = Date.now();
+    const events = state.pending;
+    state.pending = [];
+    for (let i = 0; i < events.length; i += o.batchMaxEvents) {
+      deliver(state, events.slice(i, i + o.batchMaxEvents));
+    }
+  }
+
+  function deliver(state: RoomState, events: LiveEvent[]) {
+    const value =
+      events.length === 1
+        ? wireEvent(events[0] as LiveEvent)
+        : { type: 'batch', room: state.room, events: events.map(wireEvent) };
+    const frame = new SharedFrame(value, built);
+    let sockets = 0;
+    for (const m of state.members.values()) {
+      if (m.buffered) {
+        m.buffered.push(...events);
+        continue;
+      }
+      if (m.conn.writeFrame(frame.bytes(m.conn.encoding))) sockets++;
+    }
+    o.metrics.framesOut.inc({ kind: 'room' }, sockets);
+    const writtenAt = Date.now();
+    for (const event of events) {
+      if (sockets > 0) o.metrics.deliveryLatency.observe(Math.max(0, writtenAt - event.tsMs) / 1000);
+      o.onDelivered({ event, sockets, writtenAt });
+    }
+  }
+
+  return {
+    /**
+     * Adds a member. With `buffer`, live events are held for it until endReplay(). Resolves once the
+     * room's subscription is registered with the server.
+     */
+    async add(conn: Conn, room: Room, buffer: boolean): Promise<Member> {
+      const state = rooms.get(room) ?? open(room);
+      const member: Member = { conn, buffered: buffer ? [] : null };
+      state.members.set(conn.id, member);
+      await state.ready;
+      return member;
+    },
+    /** Stops buffering and returns what arrived live meanwhile (the caller sends it). */
+    endReplay(member: Member): LiveEvent[] {
+      const b = member.buffered ?? [];
+      member.buffered = null;
+      return b;
+    },
+    isMember(conn: Conn, room: Room, member?: Member): boolean {
+      const m = rooms.get(room)?.members.get(conn.id);
+      return member ? m === member : m !== undefined;
+    },
+    remove(conn: Conn, room: Room): void {
+      const state = rooms.get(room);
+      if (!state?.members.delete(conn.id) || state.members.size > 0) return;
+      if (state.timer) clearTimeout(state.timer);
+      state.sub.unsubscribe();
+      rooms.delete(room);
+      o.metrics.rooms.set(rooms.size);
+    },
+    /** Events for one connection only (replays): framed for it, in batch frames of batchMaxEvents. */
+    sendTo(conn: Conn, room: Room, events: LiveEvent[]): void {
+      for (let i = 0; i < events.length; i += o.batchMaxEvents) {
+        const chunk = events.slice(i, i + o.batchMaxEvents);
+        conn.send(
+          chunk.length === 1
+            ? wireEvent(chunk[0] as LiveEvent)
+            : { type: 'batch', room, events: chunk.map(wireEvent) },
+        );
+      }
+    },
+    roomCount: () => rooms.size,
+    close(): void {
+      for (const s of rooms.values()) {
+        if (s.timer) clearTimeout(s.timer);
+        s.sub.unsubscribe();
+      }
+      rooms.clear();
+      o.metrics.rooms.set(0);
+    },
+  };
+}

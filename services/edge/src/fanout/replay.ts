@@ -1,0 +1,67 @@
+import { type Room, roomSubject } from '@crowncast/protocol';
+import { DeliverPolicy, type JetStreamClient, type JetStreamManager } from '@nats-io/jetstream';
+import { type LiveEvent, parseEnvelope } from './envelope.js';
+
+export interface ReplayDeps {
+  js: JetStreamClient;
+  jsm: JetStreamManager;
+  stream: string;
+  prefix: string;
+  maxEvents: number;
+  onInvalid: (reason: string) => void;
+}
+
+export type ReplayResult = { ok: true; events: LiveEvent[] } | { ok: false; reason: 'not_held' | 'too_many' };
+
+const FETCH_EXPIRES_MS = 2000;
+
+/**
+ * The room's events the stream holds after `lastSeq`, up to the room's head at call time (later
+ * ones arrive live). Per room the stream drops oldest first, so if it still holds `lastSeq` itself
+ * (for this room) it holds everything after it; if not, something may be lost: `not_held`.
+ * `lastSeq` 0 means "whatever the stream holds".
+ */
+export async function readAfter(d: ReplayDeps, room: Room, lastSeq: number): Promise<ReplayResult> {
+  const subject = roomSubject(room, d.prefix);
+  if (lastSeq > 0) {
+    const at = await d.jsm.direct.getMessage(d.stream, { seq: lastSeq }).catch(() => null);
+    if (!at || at.subject !== subject) return { ok: false, reason: 'not_held' };
+  }
+  const head = await d.jsm.direct.getMessage(d.stream, { last_by_subj: subject }).catch(() => null);
+  if (!head || head.seq <= lastSeq) return { ok: true, events: [] };
+
+  const consumer = await d.js.consumers.get(d.stream, {
+    filter_subjects: subject,
+    deliver_policy: DeliverPolicy.StartSequence,
+    opt_start_seq: lastSeq + 1,
+  });
+  const events: LiveEvent[] = [];
+  // The consumer is filtered by room, so each stored event's predecessor in the room is the one before.
+  let prevSeq = lastSeq;
+  let last = lastSeq;
+  let count = 0;
+  try {
+    while (last < head.seq) {
+      const batch = await consumer.fetch({ max_messages: 500, expires: FETCH_EXPIRES_MS });
+      let got = 0;
+      for await (const m of batch) {
+        got++;
+        last = m.seq;
+        if (++count > d.maxEvents) return { ok: false, reason: 'too_many' };
+        const parsed = parseEnvelope(room, m.data, m.seq, prevSeq);
+        prevSeq = m.seq;
+        if (parsed.ok) events.push(parsed.event);
+        else d.onInvalid(parsed.reason);
+        if (last >= head.seq) {
+          batch.stop();
+          break;
+        }
+      }
+      // The head was read before the fetch; an empty fetch means the stream lost it meanwhile.
+      if (got === 0) break;
+    }
+  } finally {
+    await consumer.delete().catch(() => false);
+  }
+  return { ok: true, events };
+}
