@@ -10,20 +10,9 @@ export const healthRoutes: FastifyPluginAsync = async (app) => {
   app.get('/health/live', { schema: { hide: true } }, async () => ({ status: 'ok' }));
   app.get('/health/ready', { schema: { hide: true } }, async (_req, reply) => {
     const checks = {
-      postgres: await app.sql`SELECT 1`.then(
-        () => true,
-        () => false,
-      ),
-      nats:
-        !app.nats.isClosed() &&
-        (await app.nats.flush().then(
-          () => true,
-          () => false,
-        )),
-      redis: await app.redis.ping().then(
-        () => true,
-        () => false,
-      ),
+      postgres: await within(app.sql`SELECT 1`.execute()),
+      nats: !app.nats.isClosed() && (await within(app.nats.flush())),
+      redis: await within(app.redis.ping()),
     };
     const ready = Object.values(checks).every(Boolean);
     return reply.status(ready ? 200 : 503).send({ status: ready ? 'ready' : 'unavailable', checks });
