@@ -1,0 +1,104 @@
+import {
+  type PresenceChange,
+  PresenceStatusData,
+  presenceChangesSubject,
+  RoomEvent,
+  roomSubject,
+} from '@crowncast/protocol';
+import type { JetStreamClient } from '@nats-io/jetstream';
+import type { NatsConnection } from '@nats-io/transport-node';
+import type { FastifyBaseLogger as Logger } from 'fastify';
+import type { Outcome, RoomFrame, StatusChange } from '../domain/records.js';
+import type { PresenceMetrics } from '../plugins/metrics.js';
+
+export interface PublisherDeps {
+  nc: NatsConnection;
+  js: JetStreamClient;
+  prefix: string;
+  log: Logger;
+  metrics: PresenceMetrics;
+  publishUserStatus: boolean;
+  /** Attempts of one JetStream publish before it counts as failed. */
+  attempts?: number;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+export function memberFrame(f: RoomFrame): RoomEvent {
+  const clubId = f.room.slice('club:'.length);
+  const timestamp = new Date(f.at).toISOString();
+  return RoomEvent.parse({
+    type: f.joined ? 'club:member:connected' : 'club:member:disconnected',
+    id: `presence-${f.id}`,
+    ts: timestamp,
+    data: { clubId, userId: f.userId, timestamp },
+  });
+}
+
+/**
+ * Sends out what a Redis script decided. Only the replica whose script made a decision gets it, so
+ * each frame is published by one process; the Nats-Msg-Id (the event id) makes a retried publish
+ * land once in the stream.
+ */
+export function createPublisher(d: PublisherDeps) {
+  const attempts = d.attempts ?? 5;
+
+  async function toStream(subject: string, body: { id: string }, type: string): Promise<void> {
+    const payload = JSON.stringify(body);
+    for (let i = 1; ; i++) {
+      try {
+        await d.js.publish(subject, payload, { msgID: body.id });
+        d.metrics.published.inc({ type });
+        return;
+      } catch (err) {
+        if (i >= attempts) {
+          d.metrics.publishFailures.inc();
+          d.log.warn({ err: (err as Error).message, subject, id: body.id }, 'presence event not published');
+          return;
+        }
+        await sleep(100 * 2 ** i);
+      }
+    }
+  }
+
+  function change(c: StatusChange, at: number): Promise<void> | undefined {
+    d.metrics.statusChanges.inc({ status: c.status });
+    const msg: PresenceChange = { ...c, at };
+    d.nc.publish(presenceChangesSubject(d.prefix), JSON.stringify(msg));
+    d.metrics.published.inc({ type: 'presence.changes' });
+    if (!d.publishUserStatus) return undefined;
+    const timestamp = new Date(at).toISOString();
+    const data = PresenceStatusData.parse({ ...c, timestamp });
+    const id = `presence-${c.id}`;
+    return toStream(
+      roomSubject(`user:${c.userId}`, d.prefix),
+      { type: 'presence:status', id, ts: timestamp, data } as { id: string },
+      'presence:status',
+    );
+  }
+
+  return {
+    async publish(o: Outcome, at: number): Promise<void> {
+      const pending: Promise<void>[] = [];
+      for (const c of o.changes) {
+        const p = change(c, at);
+        if (p) pending.push(p);
+      }
+      // Frames of one room are written in order on one connection, so they keep their order.
+      for (const f of o.frames) {
+        const ev = memberFrame(f);
+        pending.push(toStream(roomSubject(f.room as `club:${string}`, d.prefix), ev, ev.type));
+      }
+      for (const ov of o.overflows) {
+        d.metrics.coalesced.inc(ov.joins + ov.leaves);
+        d.log.info(ov, 'room presence storm: frames over budget left out');
+      }
+      for (const edge of o.drainedEdges) {
+        d.metrics.edgesExpired.inc();
+        d.log.warn({ edge }, 'edge stopped heartbeating: its connections were expired');
+      }
+      await Promise.all(pending);
+    },
+  };
+}
+export type Publisher = ReturnType<typeof createPublisher>;
