@@ -1,11 +1,11 @@
 import { DEFAULT_ROOMS_STREAM, ensureRoomsStream } from '@crowncast/bus';
 import {
+  PRESENCE_HEARTBEAT_MAX_CONNECTIONS,
   type PresenceConnection,
   type PresenceConnectionNotice,
   type PresenceHeartbeat,
-  PRESENCE_HEARTBEAT_MAX_CONNECTIONS,
-  RoomEvent,
   presenceSubject,
+  RoomEvent,
 } from '@crowncast/protocol';
 import { type Isolation, type RunningService, serviceEnv, spawnService, tokenFor } from '@crowncast/testkit';
 import { jetstreamManager } from '@nats-io/jetstream';
@@ -73,14 +73,23 @@ export interface StoredEvent {
 }
 
 /** Every event the ROOMS stream of this isolation holds (optionally only under one subject). */
-export async function readStream(nc: NatsConnection, iso: Isolation, subject?: string): Promise<StoredEvent[]> {
+export async function readStream(
+  nc: NatsConnection,
+  iso: Isolation,
+  subject?: string,
+): Promise<StoredEvent[]> {
   const jsm = await jetstreamManager(nc);
   const info = await jsm.streams.info(iso.stream);
   const out: StoredEvent[] = [];
   for (let seq = info.state.first_seq; seq <= info.state.last_seq && info.state.messages > 0; seq++) {
     const m = await jsm.streams.getMessage(iso.stream, { seq });
     if (!m || (subject && m.subject !== subject)) continue;
-    out.push({ seq, subject: m.subject, msgId: m.header?.get('Nats-Msg-Id'), event: RoomEvent.parse(m.json()) });
+    out.push({
+      seq,
+      subject: m.subject,
+      msgId: m.header?.get('Nats-Msg-Id'),
+      event: RoomEvent.parse(m.json()),
+    });
   }
   return out;
 }
@@ -117,7 +126,11 @@ export async function user(svc: RunningService, userId: string): Promise<UserVie
 }
 
 /** Polls until check passes (it throws or returns false while not yet). */
-export async function eventually<T>(check: () => Promise<T>, timeoutMs = 5000, everyMs = 50): Promise<T> {
+export async function eventually<T>(
+  check: () => Promise<T | false>,
+  timeoutMs = 5000,
+  everyMs = 50,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     try {

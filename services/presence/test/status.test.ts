@@ -15,7 +15,9 @@ describe('user status with the default timings (idle 5 min, away 15 min)', () =>
   beforeAll(async () => {
     nc = await natsFor(iso);
     nc.subscribe(presenceChangesSubject(iso.prefix), {
-      callback: (_e, m) => changes.push(PresenceChange.parse(m.json())),
+      callback: (_e, m) => {
+        changes.push(PresenceChange.parse(m.json()));
+      },
     });
     svc = await startPresence(iso);
   });
@@ -97,7 +99,9 @@ describe('idle and away timers (short configured timings, no new messages)', () 
   beforeAll(async () => {
     nc = await natsFor(iso);
     nc.subscribe(presenceChangesSubject(iso.prefix), {
-      callback: (_e, m) => changes.push(PresenceChange.parse(m.json())),
+      callback: (_e, m) => {
+        changes.push(PresenceChange.parse(m.json()));
+      },
     });
     svc = await startPresence(iso, { IDLE_AFTER_MS: '600', AWAY_AFTER_MS: '1200' });
   });
