@@ -18,10 +18,11 @@ const ENTRIES = ['server.ts', 'db/cli.ts'];
 /** Folders read at run time next to the code (migrate.ts reads ./migrations/ beside itself). */
 const ASSET_DIRS = ['db/migrations'];
 
-const exists = (p: string) => stat(p).then(
-  () => true,
-  () => false,
-);
+const exists = (p: string) =>
+  stat(p).then(
+    () => true,
+    () => false,
+  );
 
 /** Services that have a server entry: the ones an image is built for. */
 export async function deployableServices(): Promise<string[]> {

@@ -18,7 +18,9 @@ const stages = await dockerfileStages();
 const runs = (target: string) =>
   Object.entries(file.services).filter(([, s]) => s.build?.target === target && !s.command);
 const envOf = (s: ComposeService) =>
-  Object.fromEntries(Object.entries(s.environment ?? {}).map(([k, v]) => [k, interpolateDefaults(String(v))]));
+  Object.fromEntries(
+    Object.entries(s.environment ?? {}).map(([k, v]) => [k, interpolateDefaults(String(v))]),
+  );
 
 /**
  * The packaged schema still carries draft-04 `id` annotations (`"id": "#/properties/…"`), which
@@ -50,10 +52,12 @@ describe('docker-compose.yml', () => {
   });
 
   it('runs PostgreSQL, NATS with JetStream on a volume, Redis, the migrations and a gateway', () => {
-    for (const name of ['postgres', 'nats', 'redis', 'migrate', 'gateway']) expect(file.services[name]).toBeDefined();
+    for (const name of ['postgres', 'nats', 'redis', 'migrate', 'gateway'])
+      expect(file.services[name]).toBeDefined();
     expect(file.services.nats?.command).toContain('--jetstream');
     expect(file.services.nats?.command?.join(' ')).toMatch(/--store_dir \/data/);
-    for (const infra of ['postgres', 'nats', 'redis']) expect(file.services[infra]?.healthcheck).toBeDefined();
+    for (const infra of ['postgres', 'nats', 'redis'])
+      expect(file.services[infra]?.healthcheck).toBeDefined();
   });
 
   it('runs every service of the repo, and two edges', () => {
@@ -75,10 +79,13 @@ describe('docker-compose.yml', () => {
         for (const [name, s] of runs(svc.name)) {
           const env = envOf(s);
           for (const k of svc.required) expect(env[k], `${name} needs ${k}`).toBeDefined();
-          for (const k of Object.keys(env)) expect(svc.known.has(k), `${name}: ${svc.name} does not read ${k}`).toBe(true);
+          for (const k of Object.keys(env))
+            expect(svc.known.has(k), `${name}: ${svc.name} does not read ${k}`).toBe(true);
           if (svc.known.has('JWT_SECRET')) expect(JWT_KEY_VARS.filter((k) => k in env)).toHaveLength(1);
           const parsed = svc.schema.safeParse(env);
-          expect(parsed.success ? [] : parsed.error.issues.map((i) => `${String(i.path[0])}: ${i.message}`)).toEqual([]);
+          expect(
+            parsed.success ? [] : parsed.error.issues.map((i) => `${String(i.path[0])}: ${i.message}`),
+          ).toEqual([]);
         }
       });
 
@@ -113,7 +120,8 @@ describe('docker-compose.yml', () => {
         expect(file.services[h.host], `upstream host ${h.host}`).toBeDefined();
         const svc = services.find((s) => s.name === file.services[h.host]?.build?.target);
         const prefix = path.replace(/\/$/, '');
-        if (svc && prefix) expect(svc.source.includes(`'${prefix}`), `${svc.name} serves ${prefix}`).toBe(true);
+        if (svc && prefix)
+          expect(svc.source.includes(`'${prefix}`), `${svc.name} serves ${prefix}`).toBe(true);
       }
     }
     const ws = nginx.locations.get('/ws') ?? '';

@@ -27,7 +27,8 @@ describe('Grafana dashboard', () => {
 
   it('charts connections, delivery latency, gifts/s, outbox lag and presence', () => {
     const titles = dashboard.panels.map((p) => p.title.toLowerCase()).join('\n');
-    for (const t of ['connections', 'delivery latency', 'gifts', 'outbox', 'presence']) expect(titles).toContain(t);
+    for (const t of ['connections', 'delivery latency', 'gifts', 'outbox', 'presence'])
+      expect(titles).toContain(t);
   });
 
   it('every crowncast_ metric a panel queries is exported by a service', () => {
@@ -35,7 +36,8 @@ describe('Grafana dashboard', () => {
     for (const panel of dashboard.panels) {
       for (const { expr } of panel.targets) {
         for (const [series] of expr.matchAll(/crowncast_[a-z0-9_]+/g)) {
-          if (!exported.has(series) && !exported.has(baseName(series))) missing.push(`${panel.title}: ${series}`);
+          if (!exported.has(series) && !exported.has(baseName(series)))
+            missing.push(`${panel.title}: ${series}`);
         }
       }
     }

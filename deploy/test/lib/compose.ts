@@ -39,7 +39,10 @@ export async function nginxConfig(): Promise<{
   const text = await readFile(join(REPO_ROOT, 'deploy/compose/nginx.conf'), 'utf8');
   const upstreams = new Map<string, { host: string; port: number }[]>();
   for (const m of text.matchAll(/upstream (\w+) \{([^}]*)\}/g)) {
-    const servers = [...m[2]!.matchAll(/server ([\w-]+):(\d+)/g)].map((s) => ({ host: s[1]!, port: Number(s[2]) }));
+    const servers = [...m[2]!.matchAll(/server ([\w-]+):(\d+)/g)].map((s) => ({
+      host: s[1]!,
+      port: Number(s[2]),
+    }));
     upstreams.set(m[1]!, servers);
   }
   const locations = new Map<string, string>();
