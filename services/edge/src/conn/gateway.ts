@@ -59,14 +59,33 @@ export function createGateway(d: MessageDeps, o: GatewayOptions) {
   }, o.heartbeatIntervalMs);
   heartbeat.unref();
 
+  /**
+   * The automatic rooms. Those without a resume point are subscribed before `connected`, so
+   * `connected` means live delivery has begun; resumed ones replay right after it.
+   */
   async function start(c: EdgeConnection, a: Admitted, pending: Set<Room>) {
-    const own: Room = `user:${a.userId}`;
-    // Subscriptions first, so `connected` means live delivery has begun.
-    await Promise.all([
-      joinRoom(d, c, own, a.resume.user, { checkMembership: false, pending }),
-      joinRoom(d, c, 'global', a.resume.global, { checkMembership: false, pending }),
-    ]);
+    const auto: [Room, number | undefined][] = [
+      [`user:${a.userId}`, a.resume.user],
+      ['global', a.resume.global],
+    ];
+    const join = (room: Room, lastSeq: number | undefined) =>
+      joinRoom(d, c, room, lastSeq, { checkMembership: false, pending });
+    await Promise.all(auto.filter(([, s]) => s === undefined).map(([r]) => join(r, undefined)));
+    c.send({
+      type: 'connected',
+      data: {
+        userId: a.userId,
+        connectionId: c.id,
+        edgeId: o.edgeId,
+        heartbeatIntervalMs: o.heartbeatIntervalMs,
+        serverTime: new Date().toISOString(),
+        tokenExpiresAt: a.expiresAt,
+        rooms: auto.map(([r]) => r),
+        encoding: a.encoding,
+      },
+    });
     d.presence.connected(c.presence());
+    await Promise.all(auto.filter(([, s]) => s !== undefined).map(([r, s]) => join(r, s)));
   }
 
   return {
@@ -114,19 +133,6 @@ export function createGateway(d: MessageDeps, o: GatewayOptions) {
         });
       });
       socket.on('error', (err) => o.log.debug({ err: err.message, connectionId: c.id }, 'socket error'));
-      c.send({
-        type: 'connected',
-        data: {
-          userId: a.userId,
-          connectionId: c.id,
-          edgeId: o.edgeId,
-          heartbeatIntervalMs: o.heartbeatIntervalMs,
-          serverTime: new Date().toISOString(),
-          tokenExpiresAt: a.expiresAt,
-          rooms: [`user:${a.userId}`, 'global'],
-          encoding: a.encoding,
-        },
-      });
       start(c, a, pending).catch((err: Error) => {
         o.log.error({ err, connectionId: c.id }, 'joining the automatic rooms failed');
         c.close(1011, 'INTERNAL');
