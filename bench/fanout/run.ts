@@ -19,7 +19,7 @@ ensureFdLimit(cfg.connections + 2_048);
 const starters: Record<TargetName, () => Promise<Target>> = {
   raw_ws: startRawWs,
   socketio: startSocketIo,
-  crowncast: () => startCrowncast(cfg),
+  crowncast: startCrowncast,
 };
 const log = (line: string) => console.log(line);
 const results = emptyResults(cfg.connections);

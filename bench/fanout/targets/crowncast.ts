@@ -1,6 +1,77 @@
-import type { BenchConfig } from '../config.js';
-import type { Target } from './target.js';
+import { roomSubject } from '@crowncast/protocol';
+import { cleanup, isolation, type RunningService, serviceEnv, spawnService } from '@crowncast/testkit';
+import { connect, type NatsConnection } from '@nats-io/transport-node';
+import { giftEvent, marker, nowMs } from '../event.js';
+import { seedMembers } from './ledger-admin.js';
+import type { RoomRef, Target } from './target.js';
 
-export async function startCrowncast(_cfg: BenchConfig): Promise<Target> {
-  throw new Error('services/edge is not there yet');
+/**
+ * Crowncast on its real path: the ledger (membership answers, the ROOMS stream with RePublish) and
+ * one edge process. Events are valid RoomEvent envelopes published with core NATS into the room
+ * subjects; JetStream stores them and republishes them on live.room.>, where the edge picks them up.
+ * The big room is `global` (every socket is in it on connect, as the reference servers put every
+ * socket in their big room on connect); the many rooms are clubs joined with club:join.
+ */
+export async function startCrowncast(): Promise<Target> {
+  const iso = isolation();
+  const running: RunningService[] = [];
+  let nc: NatsConnection | undefined;
+  const stop = async () => {
+    await nc?.drain().catch(() => undefined);
+    for (const s of running.reverse()) await s.stop();
+    await cleanup(iso);
+  };
+  try {
+    running.push(await spawnService('services/ledger/src/server.ts', serviceEnv(iso)));
+    const ledger = running[0]!;
+    const edge = await spawnService(
+      'services/edge/src/server.ts',
+      serviceEnv(iso, {
+        LOG_LEVEL: process.env.BENCH_EDGE_LOG_LEVEL ?? 'info',
+        WS_MAX_ROOMS_PER_CONNECTION: '100',
+        ...edgeOverrides(),
+      }),
+    );
+    running.push(edge);
+    nc = await connect({ servers: process.env.NATS_URL ?? 'nats://127.0.0.1:4222', name: 'bench-fanout' });
+    const conn = nc;
+    let seq = 0;
+    const userPrefix = 'u';
+    const clubPrefix = 'c';
+    return {
+      name: 'crowncast',
+      kind: 'cc',
+      url: `${edge.url.replace(/^http/, 'ws')}/ws`,
+      pid: edge.proc.pid!,
+      roomPrefix: clubPrefix,
+      userPrefix,
+      async prepare(connections: number, rooms: number) {
+        const r = await seedMembers(ledger.url, { users: connections, clubs: rooms, userPrefix, clubPrefix });
+        console.log(`  ledger admin API: ${r.requests} requests in ${r.seconds.toFixed(1)} s`);
+      },
+      publish(to: RoomRef, phase: number) {
+        const ts = nowMs();
+        const clubId = to.big ? 'global' : `${clubPrefix}${to.index}`;
+        const subject = roomSubject(to.big ? 'global' : `club:${clubId}`, iso.prefix);
+        conn.publish(
+          subject,
+          JSON.stringify(giftEvent(`bench-${iso.id}-${++seq}`, clubId, marker(phase, ts), ts)),
+        );
+      },
+      flush: () => conn.flush(),
+      stop,
+    };
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+}
+
+/** BENCH_EDGE_<VAR>=value passes <VAR>=value to the edge (e.g. BENCH_EDGE_BATCH_WINDOW_MS=0). */
+function edgeOverrides(): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(process.env)) {
+    if (k.startsWith('BENCH_EDGE_') && k !== 'BENCH_EDGE_LOG_LEVEL' && v !== undefined) out[k.slice(11)] = v;
+  }
+  return out;
 }
