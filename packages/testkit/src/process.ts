@@ -1,4 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
+import { createServer } from 'node:net';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 
@@ -45,6 +46,10 @@ export async function spawnService(
         resolve(m[1] as string);
       }
     };
+    proc.once('crowncast:listening', (u: string) => {
+      clearTimeout(timer);
+      resolve(u);
+    });
     createInterface({ input: proc.stdout! }).on('line', onLine);
     createInterface({ input: proc.stderr! }).on('line', onLine);
     void exited.then((code) => {

@@ -72,8 +72,13 @@ export function createGiftService(o: GiftServiceOptions): GiftService {
         const stored = await lookupKey(o.sql, claim);
         if (stored) return unwrap(stored);
       }
-      await consume(spam, `${req.senderId}:${req.giftId}`, errors.spam);
-      await consume(rate, req.senderId, errors.rateLimited);
+      // Both limits in one round trip (ioredis pipelines commands issued in the same tick).
+      const [spamCheck, rateCheck] = await Promise.allSettled([
+        consume(spam, `${req.senderId}:${req.giftId}`, errors.spam),
+        consume(rate, req.senderId, errors.rateLimited),
+      ]);
+      if (spamCheck.status === 'rejected') throw spamCheck.reason;
+      if (rateCheck.status === 'rejected') throw rateCheck.reason;
       const pending = batcher.submit({ req, idem: claim });
       if (claim) {
         inFlight.set(flightKey, pending);

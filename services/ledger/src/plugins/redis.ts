@@ -14,6 +14,7 @@ export default fp<{ url: string }>(
       maxRetriesPerRequest: 1,
       enableOfflineQueue: false,
       lazyConnect: true,
+      enableAutoPipelining: true,
     });
     redis.on('error', (err) => app.log.warn({ err: err.message }, 'redis error'));
     await redis.connect();

@@ -5,7 +5,7 @@ function within(p: Promise<unknown>, ms = 1000): Promise<boolean> {
   return Promise.race([p.then(() => true, () => false), new Promise<boolean>((r) => setTimeout(() => r(false), ms).unref())]);
 }
 
-/** /health/live: the process answers. /health/ready: PostgreSQL, NATS and Redis answer. */
+/** /health/live: the process answers. /health/ready: PostgreSQL answers (NATS and Redis are reported). */
 export const healthRoutes: FastifyPluginAsync = async (app) => {
   app.get('/health/live', { schema: { hide: true } }, async () => ({ status: 'ok' }));
   app.get('/health/ready', { schema: { hide: true } }, async (_req, reply) => {
@@ -14,7 +14,9 @@ export const healthRoutes: FastifyPluginAsync = async (app) => {
       nats: !app.nats.isClosed() && (await within(app.nats.flush())),
       redis: await within(app.redis.ping()),
     };
-    const ready = Object.values(checks).every(Boolean);
+    // Only PostgreSQL gates readiness: without NATS the outbox keeps committed events until it is
+    // back, and without Redis the rate limiter falls back to memory, so gifts keep flowing.
+    const ready = checks.postgres;
     return reply.status(ready ? 200 : 503).send({ status: ready ? 'ready' : 'unavailable', checks });
   });
 };

@@ -1,0 +1,159 @@
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { cpus } from 'node:os';
+import { cleanup, isolation, REPO_ROOT, serviceEnv, serviceUrls, spawnService, TEST_ADMIN_TOKEN, tokenFor } from '@crowncast/testkit';
+import postgres from 'postgres';
+import { closedLoop, openLoop, type Request, summarize } from './load.js';
+
+/**
+ * bench:ledger — committed gifts per second and latency through the real HTTP API, against
+ * pgbench's TPC-B on the same PostgreSQL in the same run.
+ *   BENCH_SECONDS (default 15) per phase, BENCH_CONCURRENCY (default 32) clients, BENCH_USERS (default 1000).
+ */
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 15);
+const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 32);
+const USERS = Number(process.env.BENCH_USERS ?? 1000);
+const CLUB_SIZE = 10;
+const GIFTS: [string, number][] = [['b_coffee', 10], ['b_rose', 20], ['b_star', 50], ['b_cake', 80], ['b_crown', 150]];
+
+const log = (...a: unknown[]) => console.log('[bench:ledger]', ...a);
+
+async function admin(url: string, method: string, path: string, body?: unknown) {
+  const res = await fetch(url + path, {
+    method,
+    headers: { 'x-admin-token': TEST_ADMIN_TOKEN, ...(body ? { 'content-type': 'application/json' } : {}) },
+    ...(body ? { body: JSON.stringify(body) } : {}),
+  });
+  if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${await res.text()}`);
+}
+
+async function inParallel<T>(items: T[], n: number, fn: (x: T) => Promise<void>) {
+  let i = 0;
+  await Promise.all(Array.from({ length: n }, async () => {
+    while (i < items.length) await fn(items[i++] as T);
+  }));
+}
+
+function pgbench(seconds: number, clients: number): number {
+  const u = new URL(serviceUrls.database);
+  const conn = ['-h', u.hostname, '-p', u.port || '5432', '-U', decodeURIComponent(u.username || 'postgres')];
+  const db = 'crowncast_pgbench';
+  try {
+    execFileSync('psql', [...conn, '-d', u.pathname.slice(1) || 'postgres', '-qc', `CREATE DATABASE ${db}`], { stdio: 'ignore' });
+  } catch {
+    // exists already
+  }
+  execFileSync('pgbench', [...conn, '-i', '-q', '-s', '10', db], { stdio: 'ignore' });
+  const out = execFileSync('pgbench', [...conn, '-c', String(clients), '-j', String(Math.min(clients, cpus().length)), '-T', String(seconds), db], {
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'ignore'],
+  });
+  const m = /tps = ([\d.]+) \(without initial connection time\)/.exec(out);
+  if (!m) throw new Error(`could not read pgbench's tps:\n${out}`);
+  return Number(m[1]);
+}
+
+async function main() {
+  const iso = isolation();
+  const env = serviceEnv(iso, {
+    GIFT_RATE_LIMIT_PER_MIN: '100000000',
+    GIFT_SPAM_SAME_PER_MIN: '100000000',
+    DATABASE_POOL_MAX: '12',
+  });
+  const ledger = await spawnService("services/ledger/src/server.ts", env, 30_000, { logLevel: "warn" });
+  const sql = postgres(serviceUrls.database, { max: 2, onnotice: () => {}, connection: { search_path: iso.schema } });
+  try {
+    log(`ledger at ${ledger.url}; setting up ${USERS} users, ${USERS / CLUB_SIZE} clubs, a hot club of all`);
+    const users = Array.from({ length: USERS }, (_, i) => `bu${i}`);
+    const clubs = Array.from({ length: USERS / CLUB_SIZE }, (_, i) => `bc${i}`);
+    for (const [id, price] of GIFTS) {
+      await admin(ledger.url, 'PUT', `/admin/gifts/${id}`, { name: id, icon: '🎁', category: 'basic', rarity: 'common', price, animationUrl: '/a.json', audioUrl: '/a.mp3', animationDurationMs: 3000 });
+    }
+    await inParallel(users, 16, async (u) => {
+      await admin(ledger.url, 'PUT', `/admin/users/${u}`, { username: u });
+      await admin(ledger.url, 'POST', `/admin/users/${u}/grants`, { amount: 100_000_000 });
+    });
+    const levels = { levels: [{ name: 'Bronze', target: 10_000 }, { name: 'Silver', target: 1_000_000 }, { name: 'Gold', target: 1_000_000_000 }] };
+    const event = { name: 'Bench rally', goal: 1_000_000_000, startsAt: new Date(Date.now() - 60_000).toISOString(), endsAt: new Date(Date.now() + 86_400_000).toISOString(), rewardClubExperience: 1, rewardMemberCrowns: 1 };
+    await inParallel([...clubs, 'hot'], 8, async (c) => {
+      await admin(ledger.url, 'PUT', `/admin/clubs/${c}`, { name: c });
+      await admin(ledger.url, 'PUT', `/admin/clubs/${c}/threshold-levels`, levels);
+      await admin(ledger.url, 'POST', `/admin/clubs/${c}/events`, event);
+    });
+    await inParallel(users, 16, async (u) => {
+      const i = Number(u.slice(2));
+      await admin(ledger.url, 'PUT', `/admin/clubs/bc${Math.floor(i / CLUB_SIZE)}/members/${u}`);
+      await admin(ledger.url, 'PUT', `/admin/clubs/hot/members/${u}`);
+    });
+    const tokens = await Promise.all(users.map((u) => tokenFor(u, { expiresInSec: 3600 })));
+    const rand = (n: number) => Math.floor(Math.random() * n);
+    const gift = () => GIFTS[rand(GIFTS.length)]![0];
+
+    // (a) spread: 70% to one of the sender's clubs, 30% to another user.
+    const spread: Request = () => {
+      const i = rand(USERS);
+      if (Math.random() < 0.7) return { path: `/clubs/bc${Math.floor(i / CLUB_SIZE)}/gifts/send`, token: tokens[i]!, body: { giftId: gift() } };
+      const j = (i + 1 + rand(USERS - 1)) % USERS;
+      return { path: '/gifts/send', token: tokens[i]!, body: { giftId: gift(), recipientType: 'user', recipientId: users[j] } };
+    };
+    // (b) every gift to one hot club.
+    const hot: Request = () => ({ path: '/clubs/hot/gifts/send', token: tokens[rand(USERS)]!, body: { giftId: gift() } });
+
+    log('warm-up');
+    await closedLoop(ledger.url, CONCURRENCY, 2, spread);
+
+    log(`pgbench TPC-B: ${CONCURRENCY} clients, ${SECONDS} s`);
+    const pgbenchTps = pgbench(SECONDS, CONCURRENCY);
+    log(`(a) spread: ${CONCURRENCY} concurrent senders, ${SECONDS} s`);
+    const a = summarize(await closedLoop(ledger.url, CONCURRENCY, SECONDS, spread));
+    log(`(b) hot club: ${CONCURRENCY} concurrent senders, ${SECONDS} s`);
+    const b = summarize(await closedLoop(ledger.url, CONCURRENCY, SECONDS, hot));
+    const half = Math.max(1, Math.round(a.gifts_per_s / 2));
+    log(`(c) spread at half the peak rate: ${half} gifts/s open loop, ${SECONDS} s`);
+    const c = summarize(await openLoop(ledger.url, half, SECONDS, spread));
+
+    const [lag] = await sql<{ pending: number }[]>`SELECT count(*)::int AS pending FROM outbox WHERE published_at IS NULL`;
+    const [batch] = await sql<{ gifts: number; txs: number }[]>`
+      SELECT count(*)::int AS gifts, count(DISTINCT xid::text)::int AS txs FROM outbox WHERE type = 'gift:received'`;
+    const result = {
+      pgbench_tps: Math.round(pgbenchTps),
+      spread: { gifts_per_s: a.gifts_per_s, p50_ms: a.p50_ms, p95_ms: a.p95_ms, p99_ms: a.p99_ms },
+      hot_club: { gifts_per_s: b.gifts_per_s, p50_ms: b.p50_ms, p95_ms: b.p95_ms, p99_ms: b.p99_ms },
+      p99_at_half_peak_ms: c.p99_ms,
+      ratios: {
+        spread_vs_pgbench: Math.round((a.gifts_per_s / pgbenchTps) * 100) / 100,
+        hot_vs_spread: Math.round((b.gifts_per_s / a.gifts_per_s) * 100) / 100,
+      },
+      run: {
+        seconds: SECONDS,
+        concurrency: CONCURRENCY,
+        users: USERS,
+        half_peak_rate: half,
+        refused: { spread: a.refused, hot_club: b.refused, half_peak: c.refused },
+        statuses: { spread: a.statuses, hot_club: b.statuses },
+        gifts_per_transaction: batch && batch.txs ? Math.round((batch.gifts / batch.txs) * 10) / 10 : null,
+        outbox_pending_at_end: lag?.pending ?? null,
+        cpus: cpus().length,
+        date: new Date().toISOString(),
+      },
+    };
+    console.table({
+      pgbench: { 'tx/s': result.pgbench_tps, p50: '', p95: '', p99: '' },
+      'gifts spread': { 'tx/s': a.gifts_per_s, p50: a.p50_ms, p95: a.p95_ms, p99: a.p99_ms },
+      'gifts hot club': { 'tx/s': b.gifts_per_s, p50: b.p50_ms, p95: b.p95_ms, p99: b.p99_ms },
+      [`spread @ ${half}/s`]: { 'tx/s': c.gifts_per_s, p50: c.p50_ms, p95: c.p95_ms, p99: c.p99_ms },
+    });
+    console.log(JSON.stringify(result, null, 2));
+    mkdirSync(`${REPO_ROOT}bench/results`, { recursive: true });
+    writeFileSync(`${REPO_ROOT}bench/results/ledger.json`, `${JSON.stringify(result, null, 2)}\n`);
+  } finally {
+    await sql.end({ timeout: 5 });
+    await ledger.stop('SIGTERM');
+    await cleanup(iso);
+  }
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});
