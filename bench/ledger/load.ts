@@ -35,7 +35,12 @@ async function fire(pool: Pool, req: ReturnType<Request>, s: Sample) {
   }
 }
 
-export async function closedLoop(url: string, concurrency: number, seconds: number, next: Request): Promise<Sample> {
+export async function closedLoop(
+  url: string,
+  concurrency: number,
+  seconds: number,
+  next: Request,
+): Promise<Sample> {
   const pool = new Pool(url, { connections: concurrency });
   const s = sample();
   const start = performance.now();
@@ -50,7 +55,12 @@ export async function closedLoop(url: string, concurrency: number, seconds: numb
   return s;
 }
 
-export async function openLoop(url: string, ratePerSec: number, seconds: number, next: Request): Promise<Sample> {
+export async function openLoop(
+  url: string,
+  ratePerSec: number,
+  seconds: number,
+  next: Request,
+): Promise<Sample> {
   const pool = new Pool(url, { connections: 64 });
   const s = sample();
   const inFlight: Promise<void>[] = [];

@@ -1,7 +1,16 @@
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
-import { cleanup, isolation, REPO_ROOT, serviceEnv, serviceUrls, spawnService, TEST_ADMIN_TOKEN, tokenFor } from '@crowncast/testkit';
+import {
+  cleanup,
+  isolation,
+  REPO_ROOT,
+  serviceEnv,
+  serviceUrls,
+  spawnService,
+  TEST_ADMIN_TOKEN,
+  tokenFor,
+} from '@crowncast/testkit';
 import postgres from 'postgres';
 import { closedLoop, openLoop, type Request, summarize } from './load.js';
 
@@ -14,7 +23,13 @@ const SECONDS = Number(process.env.BENCH_SECONDS ?? 15);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 32);
 const USERS = Number(process.env.BENCH_USERS ?? 1000);
 const CLUB_SIZE = 10;
-const GIFTS: [string, number][] = [['b_coffee', 10], ['b_rose', 20], ['b_star', 50], ['b_cake', 80], ['b_crown', 150]];
+const GIFTS: [string, number][] = [
+  ['b_coffee', 10],
+  ['b_rose', 20],
+  ['b_star', 50],
+  ['b_cake', 80],
+  ['b_crown', 150],
+];
 
 const log = (...a: unknown[]) => console.log('[bench:ledger]', ...a);
 
@@ -29,9 +44,11 @@ async function admin(url: string, method: string, path: string, body?: unknown) 
 
 async function inParallel<T>(items: T[], n: number, fn: (x: T) => Promise<void>) {
   let i = 0;
-  await Promise.all(Array.from({ length: n }, async () => {
-    while (i < items.length) await fn(items[i++] as T);
-  }));
+  await Promise.all(
+    Array.from({ length: n }, async () => {
+      while (i < items.length) await fn(items[i++] as T);
+    }),
+  );
 }
 
 function pgbench(seconds: number, clients: number): number {
@@ -39,15 +56,30 @@ function pgbench(seconds: number, clients: number): number {
   const conn = ['-h', u.hostname, '-p', u.port || '5432', '-U', decodeURIComponent(u.username || 'postgres')];
   const db = 'crowncast_pgbench';
   try {
-    execFileSync('psql', [...conn, '-d', u.pathname.slice(1) || 'postgres', '-qc', `CREATE DATABASE ${db}`], { stdio: 'ignore' });
+    execFileSync('psql', [...conn, '-d', u.pathname.slice(1) || 'postgres', '-qc', `CREATE DATABASE ${db}`], {
+      stdio: 'ignore',
+    });
   } catch {
     // exists already
   }
   execFileSync('pgbench', [...conn, '-i', '-q', '-s', '10', db], { stdio: 'ignore' });
-  const out = execFileSync('pgbench', [...conn, '-c', String(clients), '-j', String(Math.min(clients, cpus().length)), '-T', String(seconds), db], {
-    encoding: 'utf8',
-    stdio: ['ignore', 'pipe', 'ignore'],
-  });
+  const out = execFileSync(
+    'pgbench',
+    [
+      ...conn,
+      '-c',
+      String(clients),
+      '-j',
+      String(Math.min(clients, cpus().length)),
+      '-T',
+      String(seconds),
+      db,
+    ],
+    {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'ignore'],
+    },
+  );
   const m = /tps = ([\d.]+) \(without initial connection time\)/.exec(out);
   if (!m) throw new Error(`could not read pgbench's tps:\n${out}`);
   return Number(m[1]);
@@ -60,21 +92,47 @@ async function main() {
     GIFT_SPAM_SAME_PER_MIN: '100000000',
     DATABASE_POOL_MAX: '12',
   });
-  const ledger = await spawnService("services/ledger/src/server.ts", env, 30_000, { logLevel: "warn" });
-  const sql = postgres(serviceUrls.database, { max: 2, onnotice: () => {}, connection: { search_path: iso.schema } });
+  const ledger = await spawnService('services/ledger/src/server.ts', env, 30_000, { logLevel: 'warn' });
+  const sql = postgres(serviceUrls.database, {
+    max: 2,
+    onnotice: () => {},
+    connection: { search_path: iso.schema },
+  });
   try {
     log(`ledger at ${ledger.url}; setting up ${USERS} users, ${USERS / CLUB_SIZE} clubs, a hot club of all`);
     const users = Array.from({ length: USERS }, (_, i) => `bu${i}`);
     const clubs = Array.from({ length: USERS / CLUB_SIZE }, (_, i) => `bc${i}`);
     for (const [id, price] of GIFTS) {
-      await admin(ledger.url, 'PUT', `/admin/gifts/${id}`, { name: id, icon: '🎁', category: 'basic', rarity: 'common', price, animationUrl: '/a.json', audioUrl: '/a.mp3', animationDurationMs: 3000 });
+      await admin(ledger.url, 'PUT', `/admin/gifts/${id}`, {
+        name: id,
+        icon: '🎁',
+        category: 'basic',
+        rarity: 'common',
+        price,
+        animationUrl: '/a.json',
+        audioUrl: '/a.mp3',
+        animationDurationMs: 3000,
+      });
     }
     await inParallel(users, 16, async (u) => {
       await admin(ledger.url, 'PUT', `/admin/users/${u}`, { username: u });
       await admin(ledger.url, 'POST', `/admin/users/${u}/grants`, { amount: 100_000_000 });
     });
-    const levels = { levels: [{ name: 'Bronze', target: 10_000 }, { name: 'Silver', target: 1_000_000 }, { name: 'Gold', target: 1_000_000_000 }] };
-    const event = { name: 'Bench rally', goal: 1_000_000_000, startsAt: new Date(Date.now() - 60_000).toISOString(), endsAt: new Date(Date.now() + 86_400_000).toISOString(), rewardClubExperience: 1, rewardMemberCrowns: 1 };
+    const levels = {
+      levels: [
+        { name: 'Bronze', target: 10_000 },
+        { name: 'Silver', target: 1_000_000 },
+        { name: 'Gold', target: 1_000_000_000 },
+      ],
+    };
+    const event = {
+      name: 'Bench rally',
+      goal: 1_000_000_000,
+      startsAt: new Date(Date.now() - 60_000).toISOString(),
+      endsAt: new Date(Date.now() + 86_400_000).toISOString(),
+      rewardClubExperience: 1,
+      rewardMemberCrowns: 1,
+    };
     await inParallel([...clubs, 'hot'], 8, async (c) => {
       await admin(ledger.url, 'PUT', `/admin/clubs/${c}`, { name: c });
       await admin(ledger.url, 'PUT', `/admin/clubs/${c}/threshold-levels`, levels);
@@ -92,12 +150,25 @@ async function main() {
     // (a) spread: 70% to one of the sender's clubs, 30% to another user.
     const spread: Request = () => {
       const i = rand(USERS);
-      if (Math.random() < 0.7) return { path: `/clubs/bc${Math.floor(i / CLUB_SIZE)}/gifts/send`, token: tokens[i]!, body: { giftId: gift() } };
+      if (Math.random() < 0.7)
+        return {
+          path: `/clubs/bc${Math.floor(i / CLUB_SIZE)}/gifts/send`,
+          token: tokens[i]!,
+          body: { giftId: gift() },
+        };
       const j = (i + 1 + rand(USERS - 1)) % USERS;
-      return { path: '/gifts/send', token: tokens[i]!, body: { giftId: gift(), recipientType: 'user', recipientId: users[j] } };
+      return {
+        path: '/gifts/send',
+        token: tokens[i]!,
+        body: { giftId: gift(), recipientType: 'user', recipientId: users[j] },
+      };
     };
     // (b) every gift to one hot club.
-    const hot: Request = () => ({ path: '/clubs/hot/gifts/send', token: tokens[rand(USERS)]!, body: { giftId: gift() } });
+    const hot: Request = () => ({
+      path: '/clubs/hot/gifts/send',
+      token: tokens[rand(USERS)]!,
+      body: { giftId: gift() },
+    });
 
     log('warm-up');
     await closedLoop(ledger.url, CONCURRENCY, 2, spread);
@@ -112,7 +183,9 @@ async function main() {
     log(`(c) spread at half the peak rate: ${half} gifts/s open loop, ${SECONDS} s`);
     const c = summarize(await openLoop(ledger.url, half, SECONDS, spread));
 
-    const [lag] = await sql<{ pending: number }[]>`SELECT count(*)::int AS pending FROM outbox WHERE published_at IS NULL`;
+    const [lag] = await sql<
+      { pending: number }[]
+    >`SELECT count(*)::int AS pending FROM outbox WHERE published_at IS NULL`;
     const [batch] = await sql<{ gifts: number; txs: number }[]>`
       SELECT count(*)::int AS gifts, count(DISTINCT xid::text)::int AS txs FROM outbox WHERE type = 'gift:received'`;
     const result = {

@@ -16,21 +16,58 @@ export interface RunningService {
   exited: Promise<number | null>;
 }
 
+/** A port nobody listens on right now (for a process whose logs will not tell us its port). */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address() as { port: number };
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+async function announceWhenLive(proc: ChildProcess, port: number, timeoutMs: number) {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline && proc.exitCode === null) {
+    const live = await fetch(`http://127.0.0.1:${port}/health/live`).then(
+      (r) => r.ok,
+      () => false,
+    );
+    if (live) {
+      proc.emit('crowncast:listening', `http://127.0.0.1:${port}`);
+      return;
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
 /**
  * Starts a service entry (e.g. services/ledger/src/server.ts) as a real process and waits until it
- * logs the address it listens on.
+ * listens. At the default log level (info) it learns the port from the "listening at" log line; with
+ * a quieter `logLevel` (benchmarks) it picks a free port and polls /health/live.
  */
 export async function spawnService(
   entry: string,
   env: Record<string, string>,
   timeoutMs = 20_000,
+  opts: { logLevel?: string } = {},
 ): Promise<RunningService> {
+  const quiet = opts.logLevel !== undefined && !['info', 'debug', 'trace'].includes(opts.logLevel);
+  const port = quiet ? await freePort() : 0;
   const proc = spawn(process.execPath, ['--import', 'tsx', entry], {
     cwd: REPO_ROOT,
-    // info at least: the "listening at" line is how we learn the port.
-    env: { ...process.env, ...env, LOG_LEVEL: 'info' },
+    // At info the "listening at" line tells us the port; quieter processes get a port from us.
+    env: {
+      ...process.env,
+      ...env,
+      LOG_LEVEL: opts.logLevel ?? 'info',
+      ...(quiet ? { PORT: String(port), HOST: '127.0.0.1' } : {}),
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
+  if (quiet) void announceWhenLive(proc, port, timeoutMs);
   const logs: string[] = [];
   const exited = new Promise<number | null>((resolve) => proc.once('exit', (code) => resolve(code)));
   const url = await new Promise<string>((resolve, reject) => {
