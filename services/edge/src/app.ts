@@ -58,8 +58,12 @@ export async function buildApp({ config, fastify = {} }: BuildOptions): Promise<
         return false;
       },
     },
-    // The gateway closes sockets itself (drain, shutdown); the default would close them with 1000.
-    preClose: (done) => done(),
+    // The gateway closes sockets itself (drain) with its codes; what is left by now (a close
+    // handshake a stuck client never finished) is cut, or the HTTP server would wait for it.
+    preClose(done) {
+      for (const socket of this.websocketServer.clients) socket.terminate();
+      done();
+    },
   });
 
   const verify = createTokenVerifier({

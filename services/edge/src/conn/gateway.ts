@@ -7,6 +7,8 @@ import { EdgeConnection } from './connection.js';
 import { handleMessage, type MessageDeps, sendError } from './messages.js';
 import { joinRoom, leaveRoom } from './rooms.js';
 
+const CLOSE_HANDSHAKE_WAIT_MS = 1000;
+
 export interface GatewayOptions {
   edgeId: string;
   heartbeatIntervalMs: number;
@@ -160,8 +162,13 @@ export function createGateway(d: MessageDeps, o: GatewayOptions) {
             const delay = Math.floor(Math.random() * spreadMs);
             c.send({ type: 'server:draining', data: { reconnectAfterMs: delay } });
             setTimeout(() => {
+              // Wait (boundedly) for the client's close reply so the code reaches it before exit.
+              const t = setTimeout(resolve, CLOSE_HANDSHAKE_WAIT_MS);
+              c.socket.once('close', () => {
+                clearTimeout(t);
+                resolve();
+              });
               c.close(CloseCode.SERVER_DRAINING, 'SERVER_DRAINING');
-              resolve();
             }, delay);
           }),
       );
