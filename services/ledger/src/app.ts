@@ -11,6 +11,7 @@ import type { LedgerConfig } from './config.js';
 import { migrate } from './db/migrate.js';
 import { createGiftService } from './gifts/service.js';
 import { startRelay } from './outbox/relay.js';
+import analyticsPlugin from './plugins/analytics.js';
 import authPlugin from './plugins/auth.js';
 import errorsPlugin from './plugins/errors.js';
 import membershipPlugin from './plugins/membership.js';
@@ -68,6 +69,7 @@ export async function buildApp({ config, fastify = {} }: BuildOptions): Promise<
   });
   await app.register(metricsPlugin);
   await app.register(membershipPlugin, { prefix: config.SUBJECT_PREFIX });
+  await app.register(analyticsPlugin, { prefix: config.SUBJECT_PREFIX, flushMs: config.ANALYTICS_FLUSH_MS });
   await app.register(swagger, {
     openapi: {
       info: { title: 'Crowncast ledger', version: '0.1.0', description: 'Crowns, gifts and their events.' },

@@ -29,6 +29,8 @@ export const LedgerEnv = z.object({
   RELAY_BATCH: env.int(500, 1, 10_000),
   /** The relay polls this often even without a NOTIFY. */
   RELAY_POLL_MS: env.int(1000, 10),
+  /** Delivery analytics from edges are written at least this often. */
+  ANALYTICS_FLUSH_MS: env.int(1000, 10),
   /** Published outbox rows and idempotency keys are purged after this. */
   RETENTION_HOURS: env.int(24, 1),
   ROOMS_MAX_MSGS_PER_SUBJECT: env.int(10_000, 1),

@@ -1,5 +1,5 @@
-import { cleanup, isolation, TEST_JWT_SECRET, tokenFor } from '@crowncast/testkit';
 import { signDevToken } from '@crowncast/auth';
+import { cleanup, isolation, TEST_JWT_SECRET, tokenFor } from '@crowncast/testkit';
 import { SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { client, startLedger } from './harness.js';
@@ -46,33 +46,89 @@ describe('gift rules: each refusal has its own code and moves nothing', () => {
   it('refuses a gift that is not in the catalog', () =>
     expectRefused('/clubs/club1/gifts/send', { giftId: 'gift_nope' }, 404, 'LEDGER_GIFT_NOT_FOUND'));
   it('refuses an unknown recipient user, club or game', async () => {
-    await expectRefused('/gifts/send', { giftId: 'gift_rose', recipientType: 'user', recipientId: 'nobody' }, 404, 'LEDGER_RECIPIENT_NOT_FOUND');
-    await expectRefused('/gifts/send', { giftId: 'gift_rose', recipientType: 'club', recipientId: 'noclub' }, 404, 'LEDGER_RECIPIENT_NOT_FOUND');
-    await expectRefused('/games/nogame/gifts/send', { giftId: 'gift_rose' }, 404, 'LEDGER_RECIPIENT_NOT_FOUND');
+    await expectRefused(
+      '/gifts/send',
+      { giftId: 'gift_rose', recipientType: 'user', recipientId: 'nobody' },
+      404,
+      'LEDGER_RECIPIENT_NOT_FOUND',
+    );
+    await expectRefused(
+      '/gifts/send',
+      { giftId: 'gift_rose', recipientType: 'club', recipientId: 'noclub' },
+      404,
+      'LEDGER_RECIPIENT_NOT_FOUND',
+    );
+    await expectRefused(
+      '/games/nogame/gifts/send',
+      { giftId: 'gift_rose' },
+      404,
+      'LEDGER_RECIPIENT_NOT_FOUND',
+    );
   });
   it('refuses a club gift from a non-member and a game gift from a non-player', async () => {
     await expectRefused('/clubs/club2/gifts/send', { giftId: 'gift_rose' }, 403, 'LEDGER_NOT_A_MEMBER');
     await expectRefused('/games/game2/gifts/send', { giftId: 'gift_rose' }, 403, 'LEDGER_NOT_A_PLAYER');
-    await expectRefused('/games/game1/gifts/send', { giftId: 'gift_rose', recipientUserId: 'carol' }, 403, 'LEDGER_NOT_A_PLAYER');
+    await expectRefused(
+      '/games/game1/gifts/send',
+      { giftId: 'gift_rose', recipientUserId: 'carol' },
+      403,
+      'LEDGER_NOT_A_PLAYER',
+    );
   });
   it('refuses a gift to yourself', async () => {
-    await expectRefused('/gifts/send', { giftId: 'gift_rose', recipientType: 'user', recipientId: 'alice' }, 422, 'LEDGER_SELF_GIFT');
-    await expectRefused('/games/game1/gifts/send', { giftId: 'gift_rose', recipientUserId: 'alice' }, 422, 'LEDGER_SELF_GIFT');
+    await expectRefused(
+      '/gifts/send',
+      { giftId: 'gift_rose', recipientType: 'user', recipientId: 'alice' },
+      422,
+      'LEDGER_SELF_GIFT',
+    );
+    await expectRefused(
+      '/games/game1/gifts/send',
+      { giftId: 'gift_rose', recipientUserId: 'alice' },
+      422,
+      'LEDGER_SELF_GIFT',
+    );
   });
   it('refuses quantities outside 1..99, fractional ones included', async () => {
     for (const quantity of [0, -1, 100, 1_000_000]) {
-      await expectRefused('/clubs/club1/gifts/send', { giftId: 'gift_rose', quantity }, 400, 'LEDGER_INVALID_QUANTITY');
+      await expectRefused(
+        '/clubs/club1/gifts/send',
+        { giftId: 'gift_rose', quantity },
+        400,
+        'LEDGER_INVALID_QUANTITY',
+      );
     }
-    await expectRefused('/clubs/club1/gifts/send', { giftId: 'gift_rose', quantity: 1.5 }, 400, 'LEDGER_VALIDATION_FAILED');
-    await expectRefused('/clubs/club1/gifts/send', { giftId: 'gift_rose', quantity: 1e12 }, 400, 'LEDGER_VALIDATION_FAILED');
+    await expectRefused(
+      '/clubs/club1/gifts/send',
+      { giftId: 'gift_rose', quantity: 1.5 },
+      400,
+      'LEDGER_VALIDATION_FAILED',
+    );
+    await expectRefused(
+      '/clubs/club1/gifts/send',
+      { giftId: 'gift_rose', quantity: 1e12 },
+      400,
+      'LEDGER_VALIDATION_FAILED',
+    );
   });
   it('refuses a message over the length bound', () =>
-    expectRefused('/clubs/club1/gifts/send', { giftId: 'gift_rose', message: 'x'.repeat(201) }, 400, 'LEDGER_MESSAGE_TOO_LONG'));
+    expectRefused(
+      '/clubs/club1/gifts/send',
+      { giftId: 'gift_rose', message: 'x'.repeat(201) },
+      400,
+      'LEDGER_MESSAGE_TOO_LONG',
+    ));
 });
 
 describe('bad requests are 4xx with a code, never 500', () => {
   it('answers malformed bodies with 400 LEDGER_VALIDATION_FAILED', async () => {
-    for (const body of [{}, { giftId: 5 }, { giftId: 'gift_rose', recipientType: 'planet', recipientId: 'x' }, [], 'null']) {
+    for (const body of [
+      {},
+      { giftId: 5 },
+      { giftId: 'gift_rose', recipientType: 'planet', recipientId: 'x' },
+      [],
+      'null',
+    ]) {
       await expectRefused('/gifts/send', body, 400, 'LEDGER_VALIDATION_FAILED');
     }
   });
@@ -89,7 +145,10 @@ describe('bad requests are 4xx with a code, never 500', () => {
     expect((await res.json()).error.code).toBe('LEDGER_UNSUPPORTED_MEDIA_TYPE');
   });
   it('answers an oversized body with 413', async () => {
-    const r = await api.call('POST', '/gifts/send', { token: alice, body: { giftId: 'gift_rose', message: 'x'.repeat(1_000_000) } });
+    const r = await api.call('POST', '/gifts/send', {
+      token: alice,
+      body: { giftId: 'gift_rose', message: 'x'.repeat(1_000_000) },
+    });
     expect(r.status).toBe(413);
     expect(!r.body.success && r.body.error.code).toBe('LEDGER_PAYLOAD_TOO_LARGE');
   });
@@ -107,7 +166,11 @@ describe('authentication', () => {
     const wrongKey = await signDevToken({ secret: 'another-secret-another-secret-1234567', sub: 'alice' });
     const none = `${Buffer.from(JSON.stringify({ alg: 'none', typ: 'JWT' })).toString('base64url')}.${Buffer.from(JSON.stringify({ sub: 'alice', exp: 9e9 })).toString('base64url')}.`;
     const badSub = await signDevToken({ secret: TEST_JWT_SECRET, sub: 'a.b*c' });
-    const hs512 = await new SignJWT({}).setProtectedHeader({ alg: 'HS512' }).setSubject('alice').setExpirationTime('1h').sign(new TextEncoder().encode(TEST_JWT_SECRET));
+    const hs512 = await new SignJWT({})
+      .setProtectedHeader({ alg: 'HS512' })
+      .setSubject('alice')
+      .setExpirationTime('1h')
+      .sign(new TextEncoder().encode(TEST_JWT_SECRET));
     const cases: [string | undefined, string][] = [
       [undefined, 'AUTH_TOKEN_MISSING'],
       ['garbage', 'AUTH_TOKEN_INVALID'],
@@ -142,7 +205,9 @@ describe('a valid gift', () => {
     expect(r.body.success && r.body.data).toMatchObject({ totalCost: 40, remainingCrowns: 60 });
     const bob = await api.call<{ balance: number }>('GET', '/wallet', { token: await tokenFor('bob') });
     expect(bob.body.success && bob.body.data.balance).toBe(40);
-    const [entry] = await ledger.app.sql<{ debit_before: number; debit_after: number; credit_before: number; credit_after: number }[]>`
+    const [entry] = await ledger.app.sql<
+      { debit_before: number; debit_after: number; credit_before: number; credit_after: number }[]
+    >`
       SELECT debit_before, debit_after, credit_before, credit_after FROM entries WHERE kind = 'gift'`;
     expect(entry).toEqual({ debit_before: 100, debit_after: 60, credit_before: 0, credit_after: 40 });
     expect(await api.audit()).toEqual({ totalSum: 0, circulating: 100, issued: 100, negativeBalances: 0 });

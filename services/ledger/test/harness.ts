@@ -1,13 +1,16 @@
-import { type JsMsg, jetstream } from '@nats-io/jetstream';
-import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { RoomEvent } from '@crowncast/protocol';
 import { type Isolation, serviceEnv, TEST_ADMIN_TOKEN, tokenFor } from '@crowncast/testkit';
+import { type JsMsg, jetstream } from '@nats-io/jetstream';
+import { connect, type NatsConnection } from '@nats-io/transport-node';
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from '../src/app.js';
 import { loadLedgerConfig } from '../src/config.js';
 
 /** A ledger app on a real port for one test file's isolation. */
-export async function startLedger(iso: Isolation, env: Record<string, string> = {}): Promise<{ app: FastifyInstance; url: string }> {
+export async function startLedger(
+  iso: Isolation,
+  env: Record<string, string> = {},
+): Promise<{ app: FastifyInstance; url: string }> {
   const config = loadLedgerConfig({ ...serviceEnv(iso), ...env });
   const app = await buildApp({ config, fastify: { logger: { level: 'warn' } } });
   const url = await app.listen({ port: 0, host: '127.0.0.1' });
@@ -16,12 +19,24 @@ export async function startLedger(iso: Isolation, env: Record<string, string> = 
 
 export interface Reply<T = unknown> {
   status: number;
-  body: { success: true; data: T } | { success: false; error: { code: string; message: string; details?: unknown } };
+  body:
+    | { success: true; data: T }
+    | { success: false; error: { code: string; message: string; details?: unknown } };
 }
 
 /** A tiny HTTP client over fetch: the real interface, no injection. */
 export function client(baseUrl: string) {
-  const call = async <T = unknown>(method: string, path: string, opts: { token?: string; admin?: boolean; body?: unknown; key?: string; headers?: Record<string, string> } = {}): Promise<Reply<T>> => {
+  const call = async <T = unknown>(
+    method: string,
+    path: string,
+    opts: {
+      token?: string;
+      admin?: boolean;
+      body?: unknown;
+      key?: string;
+      headers?: Record<string, string>;
+    } = {},
+  ): Promise<Reply<T>> => {
     const headers: Record<string, string> = { ...(opts.headers ?? {}) };
     if (opts.token) headers.authorization = `Bearer ${opts.token}`;
     if (opts.admin) headers['x-admin-token'] = TEST_ADMIN_TOKEN;
@@ -30,7 +45,9 @@ export function client(baseUrl: string) {
     const res = await fetch(baseUrl + path, {
       method,
       headers,
-      ...(opts.body !== undefined ? { body: typeof opts.body === 'string' ? opts.body : JSON.stringify(opts.body) } : {}),
+      ...(opts.body !== undefined
+        ? { body: typeof opts.body === 'string' ? opts.body : JSON.stringify(opts.body) }
+        : {}),
     });
     const text = await res.text();
     return { status: res.status, body: text ? JSON.parse(text) : (undefined as never) };
@@ -44,7 +61,12 @@ export function client(baseUrl: string) {
     call,
     admin,
     async user(id: string, crowns = 0) {
-      await admin('PUT', `/admin/users/${id}`, { username: id.toUpperCase(), avatar: `/a/${id}.png`, tier: 'gold', level: 3 });
+      await admin('PUT', `/admin/users/${id}`, {
+        username: id.toUpperCase(),
+        avatar: `/a/${id}.png`,
+        tier: 'gold',
+        level: 3,
+      });
       if (crowns > 0) await admin('POST', `/admin/users/${id}/grants`, { amount: crowns, reason: 'test' });
       return tokenFor(id);
     },
@@ -69,7 +91,11 @@ export function client(baseUrl: string) {
         animationDurationMs: 3000,
       });
     },
-    audit: () => admin<{ totalSum: number; circulating: number; issued: number; negativeBalances: number }>('GET', '/admin/audit'),
+    audit: () =>
+      admin<{ totalSum: number; circulating: number; issued: number; negativeBalances: number }>(
+        'GET',
+        '/admin/audit',
+      ),
   };
 }
 
@@ -90,7 +116,12 @@ export async function readStream(nc: NatsConnection, stream: string): Promise<St
   if (total === 0) return out;
   const iter = await consumer.consume();
   for await (const m of iter as AsyncIterable<JsMsg>) {
-    out.push({ seq: m.seq, subject: m.subject, msgId: m.headers?.get('Nats-Msg-Id'), event: RoomEvent.parse(m.json()) });
+    out.push({
+      seq: m.seq,
+      subject: m.subject,
+      msgId: m.headers?.get('Nats-Msg-Id'),
+      event: RoomEvent.parse(m.json()),
+    });
     if (out.length >= total) break;
   }
   await iter.close();
@@ -102,7 +133,11 @@ export async function natsConnect(): Promise<NatsConnection> {
 }
 
 /** Polls until fn returns a truthy value or the deadline passes. */
-export async function eventually<T>(fn: () => Promise<T | undefined | false | null>, timeoutMs = 10_000, everyMs = 50): Promise<T> {
+export async function eventually<T>(
+  fn: () => Promise<T | undefined | false | null>,
+  timeoutMs = 10_000,
+  everyMs = 50,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let last: unknown;
   while (Date.now() < deadline) {

@@ -1,5 +1,5 @@
-import type { NatsConnection } from '@nats-io/transport-node';
 import { cleanup, isolation, tokenFor } from '@crowncast/testkit';
+import type { NatsConnection } from '@nats-io/transport-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { client, eventually, natsConnect, readStream, type StreamedEvent, startLedger } from './harness.js';
 
@@ -12,7 +12,14 @@ const iso = isolation();
 const USERS = Array.from({ length: 12 }, (_, i) => `u${i}`);
 const CLUBS: Record<string, string[]> = { c0: USERS.slice(0, 6), c1: USERS.slice(4, 10), c2: USERS.slice(8) };
 const GAMES: Record<string, string[]> = { g0: USERS.slice(0, 4), g1: USERS.slice(6, 12) };
-const GIFTS: [string, number][] = [['g_coffee', 10], ['g_rose', 20], ['g_cake', 80], ['g_crown', 150], ['g_castle', 3500], ['g_dragon', 10_000]];
+const GIFTS: [string, number][] = [
+  ['g_coffee', 10],
+  ['g_rose', 20],
+  ['g_cake', 80],
+  ['g_crown', 150],
+  ['g_castle', 3500],
+  ['g_dragon', 10_000],
+];
 const REWARD = 25;
 
 let a: Awaited<ReturnType<typeof startLedger>>;
@@ -41,7 +48,11 @@ beforeAll(async () => {
   for (const [id, price] of GIFTS) await api.gift(id, price, price >= 10_000 ? 'legendary' : 'common');
   for (const [i, u] of USERS.entries()) await api.user(u, i === 0 ? 40_000 : 1_000 + i * 300);
   for (const [c, members] of Object.entries(CLUBS)) {
-    await api.club(c, members, [{ name: 'Bronze', target: 500 }, { name: 'Silver', target: 3_000 }, { name: 'Gold', target: 50_000 }]);
+    await api.club(c, members, [
+      { name: 'Bronze', target: 500 },
+      { name: 'Silver', target: 3_000 },
+      { name: 'Gold', target: 50_000 },
+    ]);
   }
   for (const [g, players] of Object.entries(GAMES)) await api.game(g, players);
   await api.admin('POST', '/admin/clubs/c1/events', {
@@ -67,7 +78,9 @@ describe('money under random concurrent gifts', () => {
   let stream: StreamedEvent[] = [];
 
   it('runs 400 random gift requests from 20 concurrent senders across two replicas', async () => {
-    const tokens = Object.fromEntries(await Promise.all(USERS.map(async (u) => [u, await tokenFor(u)] as const)));
+    const tokens = Object.fromEntries(
+      await Promise.all(USERS.map(async (u) => [u, await tokenFor(u)] as const)),
+    );
     const plans = Array.from({ length: 400 }, (_, n) => {
       const sender = pick(USERS);
       const [giftId] = pick(GIFTS);
@@ -122,7 +135,13 @@ describe('money under random concurrent gifts', () => {
           const ids = new Set(ok.map((r) => r.body.success && r.body.data.giftTransactionId));
           expect(ids.size, 'a retried key answers with the first transaction').toBe(1);
           const first = ok[0]!.body;
-          if (first.success) sent.push({ sender: p.sender, creditAccount: p.creditAccount, rooms: p.rooms, response: first.data });
+          if (first.success)
+            sent.push({
+              sender: p.sender,
+              creditAccount: p.creditAccount,
+              rooms: p.rooms,
+              response: first.data,
+            });
         } else {
           refused.push(p.path);
         }
@@ -148,18 +167,23 @@ describe('money under random concurrent gifts', () => {
     const expected = new Map<string, number>();
     const add = (acct: string, v: number) => expected.set(acct, (expected.get(acct) ?? 0) + v);
     for (const r of await a.app.sql<{ credit_account: string; amount: number }[]>`
-      SELECT credit_account, amount FROM entries WHERE kind IN ('grant', 'event_reward')`) add(r.credit_account, r.amount);
+      SELECT credit_account, amount FROM entries WHERE kind IN ('grant', 'event_reward')`)
+      add(r.credit_account, r.amount);
     for (const s of sent) {
       add(`user:${s.sender}`, -s.response.totalCost);
       add(s.creditAccount, s.response.totalCost);
     }
-    const balances = await a.app.sql<{ id: string; balance: number }[]>`SELECT id, balance FROM accounts WHERE kind <> 'system'`;
+    const balances = await a.app.sql<
+      { id: string; balance: number }[]
+    >`SELECT id, balance FROM accounts WHERE kind <> 'system'`;
     for (const acct of balances) expect(acct.balance, acct.id).toBe(expected.get(acct.id) ?? 0);
   });
 
   it('publishes every outbox event exactly once, and every gift its events in its rooms', async () => {
     await eventually(async () => {
-      const [r] = await a.app.sql<{ n: number }[]>`SELECT count(*)::int AS n FROM outbox WHERE published_at IS NULL`;
+      const [r] = await a.app.sql<
+        { n: number }[]
+      >`SELECT count(*)::int AS n FROM outbox WHERE published_at IS NULL`;
       return r?.n === 0;
     }, 20_000);
     const outbox = await a.app.sql<{ event_id: string }[]>`SELECT event_id FROM outbox`;
@@ -179,16 +203,29 @@ describe('money under random concurrent gifts', () => {
     for (const s of sent) {
       const subjects = (received.get(s.response.giftTransactionId) ?? []).sort();
       expect(subjects).toEqual(s.rooms.map((r) => `room.${r.replace(':', '.')}`).sort());
-      const legendary = stream.filter((m) => m.event.type === 'gift:global:announcement' && m.event.data.giftTransactionId === s.response.giftTransactionId);
+      const legendary = stream.filter(
+        (m) =>
+          m.event.type === 'gift:global:announcement' &&
+          m.event.data.giftTransactionId === s.response.giftTransactionId,
+      );
       expect(legendary.length).toBe(s.response.totalCost >= 10_000 ? 1 : 0);
     }
     expect(received.size).toBe(sent.length);
   });
 
   it("keeps each room's events in commit order: wallet and threshold chains have no gap or swap", async () => {
-    const balances = new Map((await a.app.sql<{ id: string; balance: number }[]>`SELECT id, balance FROM accounts`).map((r) => [r.id, r.balance]));
+    const balances = new Map(
+      (await a.app.sql<{ id: string; balance: number }[]>`SELECT id, balance FROM accounts`).map((r) => [
+        r.id,
+        r.balance,
+      ]),
+    );
     for (const u of USERS) {
-      const wallet = stream.flatMap((m) => (m.event.type === 'wallet:balance_updated' && m.subject === `${iso.prefix}room.user.${u}` ? [m.event.data] : []));
+      const wallet = stream.flatMap((m) =>
+        m.event.type === 'wallet:balance_updated' && m.subject === `${iso.prefix}room.user.${u}`
+          ? [m.event.data]
+          : [],
+      );
       let last = 0;
       for (const w of wallet) {
         expect(w.previousBalance, `${u} chain`).toBe(last);
@@ -198,7 +235,9 @@ describe('money under random concurrent gifts', () => {
       expect(last, `${u} last event shows the final balance`).toBe(balances.get(`user:${u}`));
     }
     for (const c of Object.keys(CLUBS)) {
-      const bars = stream.flatMap((m) => (m.event.type === 'club:threshold:updated' && m.event.data.clubId === c ? [m.event.data] : []));
+      const bars = stream.flatMap((m) =>
+        m.event.type === 'club:threshold:updated' && m.event.data.clubId === c ? [m.event.data] : [],
+      );
       let last = 0;
       for (const t of bars) {
         expect(t.previousValue).toBe(last);
@@ -211,12 +250,17 @@ describe('money under random concurrent gifts', () => {
   it('crosses the event goal once and credits every member the reward through the ledger', async () => {
     const reached = stream.filter((m) => m.event.type === 'club:event:goal:reached');
     expect(reached.length).toBe(1);
-    const data = reached[0]!.event.data as { topContributors: { contribution: number }[]; totalContributed: number };
+    const data = reached[0]!.event.data as {
+      topContributors: { contribution: number }[];
+      totalContributed: number;
+    };
     expect(data.totalContributed).toBeGreaterThanOrEqual(2_000);
     expect(data.topContributors.length).toBeGreaterThan(0);
     const contributions = data.topContributors.map((t) => t.contribution);
     expect(contributions).toEqual([...contributions].sort((x, y) => y - x));
-    const rewards = await a.app.sql<{ credit_account: string; amount: number }[]>`SELECT credit_account, amount FROM entries WHERE kind = 'event_reward'`;
+    const rewards = await a.app.sql<
+      { credit_account: string; amount: number }[]
+    >`SELECT credit_account, amount FROM entries WHERE kind = 'event_reward'`;
     expect(rewards.map((r) => r.credit_account).sort()).toEqual(CLUBS.c1!.map((u) => `user:${u}`).sort());
     expect(rewards.every((r) => r.amount === REWARD)).toBe(true);
   });

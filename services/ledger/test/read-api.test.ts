@@ -13,7 +13,14 @@ beforeAll(async () => {
   await api.gift('g_rose', 20);
   await api.gift('g_cake', 80);
   for (const u of ['alice', 'bob', 'carol']) t[u] = await api.user(u, 5_000);
-  await api.club('club1', ['alice', 'bob'], [{ name: 'Bronze', target: 100 }, { name: 'Silver', target: 1_000 }]);
+  await api.club(
+    'club1',
+    ['alice', 'bob'],
+    [
+      { name: 'Bronze', target: 100 },
+      { name: 'Silver', target: 1_000 },
+    ],
+  );
   await api.admin('POST', '/admin/clubs/club1/events', {
     name: 'Sprint',
     goal: 150,
@@ -23,9 +30,23 @@ beforeAll(async () => {
     rewardMemberCrowns: 7,
   });
   for (let i = 0; i < 5; i++) {
-    expect((await api.call('POST', '/gifts/send', { token: t.alice, body: { giftId: 'g_rose', recipientType: 'user', recipientId: 'bob' } })).status).toBe(200);
+    expect(
+      (
+        await api.call('POST', '/gifts/send', {
+          token: t.alice,
+          body: { giftId: 'g_rose', recipientType: 'user', recipientId: 'bob' },
+        })
+      ).status,
+    ).toBe(200);
   }
-  expect((await api.call('POST', '/clubs/club1/gifts/send', { token: t.bob, body: { giftId: 'g_cake', quantity: 2, message: 'go team' } })).status).toBe(200);
+  expect(
+    (
+      await api.call('POST', '/clubs/club1/gifts/send', {
+        token: t.bob,
+        body: { giftId: 'g_cake', quantity: 2, message: 'go team' },
+      })
+    ).status,
+  ).toBe(200);
 });
 
 afterAll(async () => {
@@ -46,7 +67,9 @@ describe('read API', () => {
     let cursor: string | null = null;
     do {
       const q: string = `/gifts/history?direction=received&limit=2${cursor ? `&cursor=${cursor}` : ''}`;
-      const r = await api.call<Page<{ id: string; senderUserId: string; sentAt: string }>>('GET', q, { token: t.bob });
+      const r = await api.call<Page<{ id: string; senderUserId: string; sentAt: string }>>('GET', q, {
+        token: t.bob,
+      });
       expect(r.status).toBe(200);
       if (!r.body.success) break;
       seen.push(...r.body.data.items.map((i) => i.id));
@@ -62,8 +85,14 @@ describe('read API', () => {
   });
 
   it('serves recent club gifts to members only', async () => {
-    const r = await api.call<{ giftId: string; quantity: number; message: string }[]>('GET', '/clubs/club1/gifts/recent', { token: t.alice });
-    expect(r.body.success && r.body.data).toMatchObject([{ giftId: 'g_cake', quantity: 2, message: 'go team' }]);
+    const r = await api.call<{ giftId: string; quantity: number; message: string }[]>(
+      'GET',
+      '/clubs/club1/gifts/recent',
+      { token: t.alice },
+    );
+    expect(r.body.success && r.body.data).toMatchObject([
+      { giftId: 'g_cake', quantity: 2, message: 'go team' },
+    ]);
     const outsider = await api.call('GET', '/clubs/club1/gifts/recent', { token: t.carol });
     expect(outsider.status).toBe(403);
     expect(!outsider.body.success && outsider.body.error.code).toBe('LEDGER_NOT_A_MEMBER');
@@ -72,35 +101,72 @@ describe('read API', () => {
   });
 
   it('shows the threshold bar and the running event with its top contributors', async () => {
-    const bar = await api.call<{ currentValue: number; levelName: string; targetValue: number; progress: number }>('GET', '/clubs/club1/threshold', { token: t.alice });
-    expect(bar.body.success && bar.body.data).toMatchObject({ currentValue: 160, levelName: 'Silver', targetValue: 1000, progress: 16 });
-    const ev = await api.call<{ name: string; totalContributed: number; goalReachedAt: string | null; topContributors: { userId: string; rank: number }[] }[]>(
-      'GET',
-      '/clubs/club1/events/active',
-      { token: t.bob },
-    );
-    expect(ev.body.success && ev.body.data).toMatchObject([{ name: 'Sprint', totalContributed: 160, topContributors: [{ userId: 'bob', rank: 1 }] }]);
+    const bar = await api.call<{
+      currentValue: number;
+      levelName: string;
+      targetValue: number;
+      progress: number;
+    }>('GET', '/clubs/club1/threshold', { token: t.alice });
+    expect(bar.body.success && bar.body.data).toMatchObject({
+      currentValue: 160,
+      levelName: 'Silver',
+      targetValue: 1000,
+      progress: 16,
+    });
+    const ev = await api.call<
+      {
+        name: string;
+        totalContributed: number;
+        goalReachedAt: string | null;
+        topContributors: { userId: string; rank: number }[];
+      }[]
+    >('GET', '/clubs/club1/events/active', { token: t.bob });
+    expect(ev.body.success && ev.body.data).toMatchObject([
+      { name: 'Sprint', totalContributed: 160, topContributors: [{ userId: 'bob', rank: 1 }] },
+    ]);
     expect(ev.body.success && ev.body.data[0]?.goalReachedAt).not.toBeNull();
     expect((await api.call('GET', '/clubs/club1/threshold', { token: t.carol })).status).toBe(403);
   });
 
   it('lists notifications unread first and marks them read', async () => {
-    const list = await api.call<Page<{ id: string; readAt: string | null; title: string }>>('GET', '/notifications?limit=10', { token: t.bob });
+    const list = await api.call<Page<{ id: string; readAt: string | null; title: string }>>(
+      'GET',
+      '/notifications?limit=10',
+      { token: t.bob },
+    );
     const items = list.body.success ? list.body.data.items : [];
     expect(items.length).toBe(5);
     const first = items[0]!.id;
-    const mark = await api.call<{ marked: number }>('PUT', '/notifications/read', { token: t.bob, body: { ids: [first] }, key: 'read-1' });
+    const mark = await api.call<{ marked: number }>('PUT', '/notifications/read', {
+      token: t.bob,
+      body: { ids: [first] },
+      key: 'read-1',
+    });
     expect(mark.body.success && mark.body.data.marked).toBe(1);
-    const again = await api.call('PUT', '/notifications/read', { token: t.bob, body: { ids: [first] }, key: 'read-1' });
+    const again = await api.call('PUT', '/notifications/read', {
+      token: t.bob,
+      body: { ids: [first] },
+      key: 'read-1',
+    });
     expect(again.body).toEqual(mark.body);
-    const after = await api.call<Page<{ id: string; readAt: string | null }>>('GET', '/notifications?limit=10', { token: t.bob });
+    const after = await api.call<Page<{ id: string; readAt: string | null }>>(
+      'GET',
+      '/notifications?limit=10',
+      { token: t.bob },
+    );
     const order = after.body.success ? after.body.data.items : [];
     expect(order[order.length - 1]!.id).toBe(first);
     expect(order.slice(0, 4).every((n) => n.readAt === null)).toBe(true);
-    const all = await api.call<{ marked: number }>('PUT', '/notifications/read', { token: t.bob, body: { all: true } });
+    const all = await api.call<{ marked: number }>('PUT', '/notifications/read', {
+      token: t.bob,
+      body: { all: true },
+    });
     expect(all.body.success && all.body.data.marked).toBe(4);
     // Someone else's notification ids are not theirs to mark.
-    const other = await api.call<{ marked: number }>('PUT', '/notifications/read', { token: t.carol, body: { ids: [first] } });
+    const other = await api.call<{ marked: number }>('PUT', '/notifications/read', {
+      token: t.carol,
+      body: { ids: [first] },
+    });
     expect(other.body.success && other.body.data.marked).toBe(0);
   });
 
@@ -109,7 +175,15 @@ describe('read API', () => {
     // 5000 granted, 5 roses sent, 7 crowns of event reward.
     expect(w.body.success && w.body.data.balance).toBe(5_000 - 100 + 7);
     const spec = await fetch(`${ledger.url}/docs/json`).then((r) => r.json());
-    expect(Object.keys(spec.paths)).toEqual(expect.arrayContaining(['/gifts/send', '/clubs/{clubId}/gifts/send', '/games/{gameId}/gifts/send', '/wallet', '/notifications/read']));
+    expect(Object.keys(spec.paths)).toEqual(
+      expect.arrayContaining([
+        '/gifts/send',
+        '/clubs/{clubId}/gifts/send',
+        '/games/{gameId}/gifts/send',
+        '/wallet',
+        '/notifications/read',
+      ]),
+    );
     const metrics = await fetch(`${ledger.url}/metrics`).then((r) => r.text());
     expect(metrics).toMatch(/crowncast_ledger_gift_batch_size_count \d+/);
     expect(metrics).toMatch(/crowncast_ledger_outbox_pending \d+/);

@@ -1,7 +1,14 @@
+import { type Room, roomSubject } from '@crowncast/protocol';
+import {
+  cleanup,
+  isolation,
+  type RunningService,
+  serviceEnv,
+  spawnService,
+  tokenFor,
+} from '@crowncast/testkit';
 import { jetstream } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
-import { roomSubject, type Room } from '@crowncast/protocol';
-import { cleanup, isolation, type RunningService, serviceEnv, spawnService, tokenFor } from '@crowncast/testkit';
 import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { client, eventually, natsConnect, readStream } from './harness.js';
@@ -9,7 +16,11 @@ import { client, eventually, natsConnect, readStream } from './harness.js';
 /** Real ledger processes, really killed: committed events survive and reach the stream exactly once. */
 const ENTRY = 'services/ledger/src/server.ts';
 const iso = isolation();
-const env = serviceEnv(iso, { GIFT_RATE_LIMIT_PER_MIN: '100000', GIFT_SPAM_SAME_PER_MIN: '100000', RELAY_POLL_MS: '50' });
+const env = serviceEnv(iso, {
+  GIFT_RATE_LIMIT_PER_MIN: '100000',
+  GIFT_SPAM_SAME_PER_MIN: '100000',
+  RELAY_POLL_MS: '50',
+});
 const sql = postgres(process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test', {
   max: 2,
   onnotice: () => {},
@@ -25,7 +36,9 @@ async function start(extra: Record<string, string> = {}) {
 }
 
 async function outboxCount(published: boolean) {
-  const [r] = await sql<{ n: number }[]>`SELECT count(*)::int AS n FROM outbox WHERE (published_at IS NOT NULL) = ${published}`;
+  const [r] = await sql<
+    { n: number }[]
+  >`SELECT count(*)::int AS n FROM outbox WHERE (published_at IS NOT NULL) = ${published}`;
   return r!.n;
 }
 
@@ -54,7 +67,10 @@ describe('a ledger killed between commit and publish', () => {
     const writer = await start({ RELAY_ENABLED: 'false' });
     const token = await tokenFor('s1');
     for (let i = 0; i < 20; i++) {
-      const r = await client(writer.url).call('POST', '/clubs/club1/gifts/send', { token, body: { giftId: 'g_rose' } });
+      const r = await client(writer.url).call('POST', '/clubs/club1/gifts/send', {
+        token,
+        body: { giftId: 'g_rose' },
+      });
       expect(r.status).toBe(200);
     }
     await writer.stop('SIGKILL');
@@ -66,7 +82,9 @@ describe('a ledger killed between commit and publish', () => {
     // A relay that died after publishing the first 15 but before marking them leaves exactly this.
     const js = jetstream(nc);
     for (const row of pending.slice(0, 15)) {
-      await js.publish(roomSubject(row.room, iso.prefix), JSON.stringify(row.envelope), { msgID: row.event_id });
+      await js.publish(roomSubject(row.room, iso.prefix), JSON.stringify(row.envelope), {
+        msgID: row.event_id,
+      });
     }
 
     const restarted = await start();
@@ -132,7 +150,9 @@ describe('a ledger killed between commit and publish', () => {
     // A 1:1 gift is shown in both users' rooms.
     expect(gifts.length).toBe(240);
     for (const id of answered.values()) {
-      expect(gifts.filter((g) => g.event.type === 'gift:received' && g.event.data.giftTransactionId === id).length).toBe(2);
+      expect(
+        gifts.filter((g) => g.event.type === 'gift:received' && g.event.data.giftTransactionId === id).length,
+      ).toBe(2);
     }
     const audit = await client(victim.url).audit();
     expect(audit.totalSum).toBe(0);

@@ -2,7 +2,13 @@ import type { FastifyPluginAsync } from 'fastify';
 
 /** A dependency that does not answer within a second counts as down: readiness must never hang. */
 function within(p: Promise<unknown>, ms = 1000): Promise<boolean> {
-  return Promise.race([p.then(() => true, () => false), new Promise<boolean>((r) => setTimeout(() => r(false), ms).unref())]);
+  return Promise.race([
+    p.then(
+      () => true,
+      () => false,
+    ),
+    new Promise<boolean>((r) => setTimeout(() => r(false), ms).unref()),
+  ]);
 }
 
 /** /health/live: the process answers. /health/ready: PostgreSQL answers (NATS and Redis are reported). */
