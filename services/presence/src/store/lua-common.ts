@@ -32,14 +32,17 @@ local out = {}
 
 -- Ids are "<epoch>-<n>": the epoch is fixed when the dataset is first used, so ids never repeat
 -- even if Redis loses its data (JetStream would drop a repeated Nats-Msg-Id as a duplicate).
+local epoch = nil
 local function nextId()
-  local ep = redis.call('GET', P .. 'epoch')
-  if not ep then
-    local t = redis.call('TIME')
-    ep = t[1] .. t[2]
-    redis.call('SET', P .. 'epoch', ep)
+  if not epoch then
+    epoch = redis.call('GET', P .. 'epoch')
+    if not epoch then
+      local t = redis.call('TIME')
+      epoch = t[1] .. t[2]
+      redis.call('SET', P .. 'epoch', epoch)
+    end
   end
-  return ep .. '-' .. redis.call('INCR', P .. 'seq')
+  return epoch .. '-' .. redis.call('INCR', P .. 'seq')
 end
 
 local function parse(v)
@@ -71,12 +74,12 @@ local function refresh(u)
   local n = redis.call('HLEN', uk .. ':c')
   local st = statusOf(act, n)
   if st ~= old then
-    redis.call('HSET', uk, 'st', st, 'since', now)
     if st == 'offline' then
-      redis.call('HSET', uk, 'seen', now)
+      redis.call('HSET', uk, 'st', st, 'since', now, 'seen', now)
       redis.call('SREM', P .. 'online', u)
-    elseif old == 'offline' then
-      redis.call('SADD', P .. 'online', u)
+    else
+      redis.call('HSET', uk, 'st', st, 'since', now)
+      if old == 'offline' then redis.call('SADD', P .. 'online', u) end
     end
     table.insert(out, 's'); table.insert(out, nextId()); table.insert(out, u)
     table.insert(out, old); table.insert(out, st); table.insert(out, tostring(n))
@@ -120,11 +123,23 @@ local function raise(u, act)
   if act > now then act = now end
   local uk = P .. 'u:' .. u
   local cur = tonumber(redis.call('HGET', uk, 'act')) or 0
-  if act > cur then
-    redis.call('HSET', uk, 'act', act)
-    return true
+  if act > cur then redis.call('HSET', uk, 'act', act) end
+end
+
+-- Fresh client activity on a known connection. The common case (an online user stays online) only
+-- moves the idle timer: two commands instead of a full refresh.
+local function active(u, act)
+  if act > now then act = now end
+  local uk = P .. 'u:' .. u
+  local v = redis.call('HMGET', uk, 'st', 'act')
+  local cur = tonumber(v[2]) or 0
+  if act <= cur then return end
+  redis.call('HSET', uk, 'act', act)
+  if v[1] == 'online' and now - act < idleMs then
+    redis.call('ZADD', P .. 'due', act + idleMs, u)
+  else
+    refresh(u)
   end
-  return false
 end
 
 local function drop(edge, cid, old)
@@ -162,6 +177,6 @@ local function apply(edge, cid, old, new, seenAt)
     for r in pairs(now_in) do if not was[r] then roomAdd(r, u) end end
     for r in pairs(was) do if not now_in[r] then roomDel(r, u) end end
   end
-  if act > oact and raise(u, act) then refresh(u) end
+  if act > oact then active(u, act) end
 end
 `;
