@@ -204,7 +204,7 @@ async function main() {
         half_peak_rate: half,
         refused: { spread: a.refused, hot_club: b.refused, half_peak: c.refused },
         statuses: { spread: a.statuses, hot_club: b.statuses },
-        gifts_per_transaction: batch && batch.txs ? Math.round((batch.gifts / batch.txs) * 10) / 10 : null,
+        gifts_per_transaction: batch?.txs ? Math.round((batch.gifts / batch.txs) * 10) / 10 : null,
         outbox_pending_at_end: lag?.pending ?? null,
         cpus: cpus().length,
         date: new Date().toISOString(),

@@ -38,7 +38,9 @@ export type AnimationPlayedData = z.infer<typeof AnimationPlayedData>;
 
 export const AnimationPlayedBatch = z.object({
   edgeId: z.string().min(1).max(64),
-  plays: z.array(AnimationPlayedData.extend({ userId: Id, playedAt: z.number().int().nonnegative() })).max(1000),
+  plays: z
+    .array(AnimationPlayedData.extend({ userId: Id, playedAt: z.number().int().nonnegative() }))
+    .max(1000),
 });
 export type AnimationPlayedBatch = z.infer<typeof AnimationPlayedBatch>;
 
