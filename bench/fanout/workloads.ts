@@ -53,11 +53,13 @@ async function measure(
   durationMs: number,
   pick: (k: number) => RoomRef,
   drainMs = DRAIN_MS,
-): Promise<{ published: number; stats: PhaseStats }> {
+): Promise<{ published: number; stats: PhaseStats; bus: Percentiles | null }> {
   const phase = nextPhase();
+  ctx.target.busLatencies?.();
   const published = await publishAtRate(ctx.target, rate, durationMs, phase, pick);
   await sleep(drainMs);
-  return { published, stats: await ctx.pool.stats(phase) };
+  const bus = ctx.target.busLatencies ? percentiles(ctx.target.busLatencies()) : null;
+  return { published, stats: await ctx.pool.stats(phase), bus };
 }
 
 async function warmUp(ctx: Ctx, rate: number, pick: (k: number) => RoomRef): Promise<void> {
@@ -69,6 +71,8 @@ export interface BigRoomResult extends Percentiles {
   delivered_ratio: number;
   rss_idle_mb: number;
   rss_connected_mb: number;
+  /** Publish to the republished copy on NATS (Crowncast only): the part of the latency before the edge. */
+  bus: Percentiles | null;
 }
 
 export async function bigRoom(ctx: Ctx): Promise<{ result: BigRoomResult; connected: number }> {
@@ -78,7 +82,7 @@ export async function bigRoom(ctx: Ctx): Promise<{ result: BigRoomResult; connec
   await sleep(2_000);
   const rss1 = rssKb(target.pid);
   await warmUp(ctx, cfg.bigRoomRate, () => BIG);
-  const { published, stats } = await measure(ctx, cfg.bigRoomRate, cfg.seconds * 1000, () => BIG);
+  const { published, stats, bus } = await measure(ctx, cfg.bigRoomRate, cfg.seconds * 1000, () => BIG);
   return {
     connected,
     result: {
@@ -87,6 +91,7 @@ export async function bigRoom(ctx: Ctx): Promise<{ result: BigRoomResult; connec
       delivered_ratio: round(stats.delivered / (published * connected), 4),
       rss_idle_mb: round(rss0 / 1024),
       rss_connected_mb: round(rss1 / 1024),
+      bus,
     },
   };
 }
@@ -96,6 +101,7 @@ export interface Step {
   delivered_per_s: number;
   p99_ms: number;
   ok: boolean;
+  bus_p99_ms?: number;
 }
 
 /**
@@ -109,8 +115,9 @@ export async function saturation(ctx: Ctx, connected: number): Promise<{ best: n
   const steps: Step[] = [];
   let lostSockets = false;
   const run = async (rate: number): Promise<Step> => {
-    const { published, stats } = await measure(ctx, rate, stepMs, () => BIG, 1_000);
+    const { published, stats, bus } = await measure(ctx, rate, stepMs, () => BIG, 1_000);
     const p99 = percentiles(stats.latencies).p99_ms;
+    const busP99 = bus ? bus.p99_ms : null;
     const ok =
       stats.lost === 0 && stats.delivered >= published * connected * 0.999 && p99 <= cfg.saturationP99Ms;
     const step = {
@@ -118,6 +125,7 @@ export async function saturation(ctx: Ctx, connected: number): Promise<{ best: n
       delivered_per_s: round(stats.delivered / connected / (stepMs / 1000)),
       p99_ms: p99,
       ok,
+      ...(busP99 === null ? {} : { bus_p99_ms: busP99 }),
     };
     ctx.log(`  saturation ${JSON.stringify(step)}${stats.lost ? ` lost=${stats.lost}` : ''}`);
     steps.push(step);
@@ -156,16 +164,19 @@ async function drain(ctx: Ctx): Promise<void> {
   }
 }
 
-export async function manyRooms(ctx: Ctx): Promise<Percentiles & { delivered_ratio: number }> {
+export async function manyRooms(
+  ctx: Ctx,
+): Promise<Percentiles & { delivered_ratio: number; bus: Percentiles | null }> {
   const { cfg } = ctx;
   const connected = await connectForWorkload(ctx, cfg.manyRooms);
   const pick = (k: number): RoomRef => ({ big: false, index: k % cfg.manyRooms });
   await warmUp(ctx, cfg.manyRoomsRate, pick);
-  const { published, stats } = await measure(ctx, cfg.manyRoomsRate, cfg.seconds * 1000, pick);
+  const { published, stats, bus } = await measure(ctx, cfg.manyRoomsRate, cfg.seconds * 1000, pick);
   const perRoom = connected / cfg.manyRooms;
   return {
     ...percentiles(stats.latencies),
     delivered_ratio: round(stats.delivered / (published * perRoom), 4),
+    bus,
   };
 }
 

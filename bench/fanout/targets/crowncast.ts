@@ -1,7 +1,7 @@
-import { roomSubject } from '@crowncast/protocol';
+import { liveRoomSubject, roomSubject } from '@crowncast/protocol';
 import { cleanup, isolation, type RunningService, serviceEnv, spawnService } from '@crowncast/testkit';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
-import { giftEvent, marker, nowMs } from '../event.js';
+import { giftEvent, marker, nowMs, PHASES, scanFrame } from '../event.js';
 import { seedMembers } from './ledger-admin.js';
 import type { RoomRef, Target } from './target.js';
 
@@ -33,9 +33,19 @@ export async function startCrowncast(): Promise<Target> {
       }),
     );
     running.push(edge);
+    console.log(`  ledger pid ${ledger.proc.pid}, edge pid ${edge.proc.pid} at ${edge.url}`);
     nc = await connect({ servers: process.env.NATS_URL ?? 'nats://127.0.0.1:4222', name: 'bench-fanout' });
     const conn = nc;
     let seq = 0;
+    // Watches the republished copies too, to tell the JetStream hop apart from the edge's own time.
+    let hop: number[] = [];
+    const hopCounts = new Float64Array(PHASES);
+    conn.subscribe(liveRoomSubject('global', iso.prefix).replace(/global$/, '>'), {
+      callback: (_err, m) => {
+        const data = Buffer.from(m.data.buffer, m.data.byteOffset, m.data.byteLength);
+        scanFrame(data, hopCounts, (_p, ms) => hop.length < 200_000 && hop.push(ms), nowMs());
+      },
+    });
     const userPrefix = 'u';
     const clubPrefix = 'c';
     return {
@@ -57,6 +67,11 @@ export async function startCrowncast(): Promise<Target> {
           subject,
           JSON.stringify(giftEvent(`bench-${iso.id}-${++seq}`, clubId, marker(phase, ts), ts)),
         );
+      },
+      busLatencies() {
+        const out = hop;
+        hop = [];
+        return out;
       },
       flush: () => conn.flush(),
       stop,

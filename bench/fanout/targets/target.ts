@@ -20,6 +20,8 @@ export interface Target {
   prepare(connections: number, rooms: number): Promise<void>;
   /** Stamps and sends one event into a room. */
   publish(to: RoomRef, phase: number): void;
+  /** Latencies (ms) of the bus hop alone since the last call, where the target has a bus to watch. */
+  busLatencies?(): number[];
   /** Waits until events already published have left the publisher (bounded). */
   flush(): Promise<void>;
   stop(): Promise<void>;
