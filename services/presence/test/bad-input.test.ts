@@ -1,53 +1,43 @@
 import { presenceSubject } from '@crowncast/protocol';
-import { cleanup, isolation, type RunningService, tokenFor } from '@crowncast/testkit';
-import type { NatsConnection } from '@nats-io/transport-node';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { api, conn, eventually, fakeEdge, metric, natsFor, startPresence, user } from './helpers.js';
+import { tokenFor } from '@crowncast/testkit';
+import { describe, expect, it } from 'vitest';
+import { api, conn, eventually, fakeEdge, metric, usePresence, user } from './helpers.js';
 
 const DROPPED = 'crowncast_presence_messages_dropped_total';
 
 describe('bad input', () => {
-  const iso = isolation();
-  let nc: NatsConnection;
-  let svc: RunningService;
-
-  beforeAll(async () => {
-    nc = await natsFor(iso);
-    svc = await startPresence(iso);
-  });
-  afterAll(async () => {
-    await svc?.stop();
-    await nc?.close();
-    await cleanup(iso);
-  });
+  const fx = usePresence();
 
   it('drops and counts malformed edge messages, and keeps processing good ones', async () => {
-    const hb = presenceSubject('heartbeat', 'edge-bad', iso.prefix);
+    const hb = presenceSubject('heartbeat', 'edge-bad', fx.iso.prefix);
     const good = { edgeId: 'edge-bad', intervalMs: 10_000, sentAt: Date.now(), chunk: 0, chunks: 1 };
-    nc.publish(hb, 'not json {');
-    nc.publish(
+    fx.nc.publish(hb, 'not json {');
+    fx.nc.publish(
       hb,
       JSON.stringify({ ...good, connections: [{ connectionId: 'x', userId: 'bad.id', rooms: [] }] }),
     );
-    nc.publish(hb, JSON.stringify({ ...good, chunk: 3, chunks: 2, connections: [] }));
-    nc.publish(hb, JSON.stringify({ ...good, connections: [conn('x', 'u1', ['nowhere:1'])] }));
-    nc.publish(hb, JSON.stringify({ ...good, intervalMs: -5, connections: [] }));
-    nc.publish(hb, JSON.stringify({ ...good, edgeId: 'someone-else', connections: [] }));
-    nc.publish(presenceSubject('connect', 'edge-bad', iso.prefix), JSON.stringify({ edgeId: 'edge-bad' }));
-    nc.publish(`${iso.prefix}presence.teleport.edge-bad`, JSON.stringify(good));
-    nc.publish(`${iso.prefix}presence.heartbeat`, JSON.stringify(good));
-    nc.publish(hb, new Uint8Array([0xff, 0xfe, 0x00]));
+    fx.nc.publish(hb, JSON.stringify({ ...good, chunk: 3, chunks: 2, connections: [] }));
+    fx.nc.publish(hb, JSON.stringify({ ...good, connections: [conn('x', 'u1', ['nowhere:1'])] }));
+    fx.nc.publish(hb, JSON.stringify({ ...good, intervalMs: -5, connections: [] }));
+    fx.nc.publish(hb, JSON.stringify({ ...good, edgeId: 'someone-else', connections: [] }));
+    fx.nc.publish(
+      presenceSubject('connect', 'edge-bad', fx.iso.prefix),
+      JSON.stringify({ edgeId: 'edge-bad' }),
+    );
+    fx.nc.publish(`${fx.iso.prefix}presence.teleport.edge-bad`, JSON.stringify(good));
+    fx.nc.publish(`${fx.iso.prefix}presence.heartbeat`, JSON.stringify(good));
+    fx.nc.publish(hb, new Uint8Array([0xff, 0xfe, 0x00]));
 
-    await eventually(async () => (await metric(svc, DROPPED)) === 10);
-    expect(await metric(svc, DROPPED, { reason: 'invalid_json' })).toBe(2);
-    expect(await metric(svc, DROPPED, { reason: 'invalid_schema' })).toBe(5);
-    expect(await metric(svc, DROPPED, { reason: 'edge_mismatch' })).toBe(1);
-    expect(await metric(svc, DROPPED, { reason: 'unknown_subject' })).toBe(2);
+    await eventually(async () => (await metric(fx.svc, DROPPED)) === 10);
+    expect(await metric(fx.svc, DROPPED, { reason: 'invalid_json' })).toBe(2);
+    expect(await metric(fx.svc, DROPPED, { reason: 'invalid_schema' })).toBe(5);
+    expect(await metric(fx.svc, DROPPED, { reason: 'edge_mismatch' })).toBe(1);
+    expect(await metric(fx.svc, DROPPED, { reason: 'unknown_subject' })).toBe(2);
 
-    fakeEdge(nc, iso.prefix, 'edge-bad').connect(conn('ok-1', 'okuser'));
-    await eventually(async () => (await user(svc, 'okuser')).status === 'online');
-    expect(svc.proc.exitCode).toBeNull();
-    expect(await user(svc, 'u1')).toMatchObject({ status: 'offline', devices: 0 });
+    fakeEdge(fx.nc, fx.iso.prefix, 'edge-bad').connect(conn('ok-1', 'okuser'));
+    await eventually(async () => (await user(fx.svc, 'okuser')).status === 'online');
+    expect(fx.svc.proc.exitCode).toBeNull();
+    expect(await user(fx.svc, 'u1')).toMatchObject({ status: 'offline', devices: 0 });
   });
 
   it('answers bad REST requests with a 4xx and a PRESENCE_ or AUTH_ code, never a 500', async () => {
@@ -75,11 +65,11 @@ describe('bad input', () => {
       ['/presence/nothing', {}, 404, 'PRESENCE_ROUTE_NOT_FOUND'],
     ];
     for (const [path, opts, status, code] of cases) {
-      const r = await api<{ success: boolean; error: { code: string; message: string } }>(svc, path, opts);
+      const r = await api<{ success: boolean; error: { code: string; message: string } }>(fx.svc, path, opts);
       expect({ path, status: r.status, code: r.body.error?.code }).toEqual({ path, status, code });
       expect(r.body.success).toBe(false);
     }
-    const raw = await fetch(`${svc.url}/presence/users:batch`, {
+    const raw = await fetch(`${fx.svc.url}/presence/users:batch`, {
       method: 'POST',
       headers: { authorization: `Bearer ${await tokenFor('x')}`, 'content-type': 'application/json' },
       body: '{"userIds": [',
@@ -89,10 +79,10 @@ describe('bad input', () => {
   });
 
   it('serves health, metrics and the OpenAPI document', async () => {
-    expect((await fetch(`${svc.url}/health/live`)).status).toBe(200);
-    const ready = await fetch(`${svc.url}/health/ready`);
+    expect((await fetch(`${fx.svc.url}/health/live`)).status).toBe(200);
+    const ready = await fetch(`${fx.svc.url}/health/ready`);
     expect(await ready.json()).toEqual({ status: 'ready', checks: { nats: true, redis: true } });
-    const doc = (await (await fetch(`${svc.url}/docs/json`)).json()) as { paths: Record<string, unknown> };
+    const doc = (await (await fetch(`${fx.svc.url}/docs/json`)).json()) as { paths: Record<string, unknown> };
     expect(Object.keys(doc.paths)).toEqual(
       expect.arrayContaining([
         '/presence/users/{userId}',
@@ -101,6 +91,6 @@ describe('bad input', () => {
         '/presence/online/count',
       ]),
     );
-    expect(await (await fetch(`${svc.url}/metrics`)).text()).toContain('crowncast_presence_online_users');
+    expect(await (await fetch(`${fx.svc.url}/metrics`)).text()).toContain('crowncast_presence_online_users');
   });
 });

@@ -1,17 +1,15 @@
 import { roomSubject } from '@crowncast/protocol';
-import { cleanup, isolation, type RunningService } from '@crowncast/testkit';
-import type { NatsConnection } from '@nats-io/transport-node';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { RunningService } from '@crowncast/testkit';
+import { describe, expect, it } from 'vitest';
 import {
   api,
   conn,
   eventually,
   fakeEdge,
   metric,
-  natsFor,
   readStream,
-  startPresence,
   type UserView,
+  usePresence,
 } from './helpers.js';
 
 const INTERVAL = 300;
@@ -27,23 +25,11 @@ const batch = async (svc: RunningService, userIds: string[]) =>
   ).body.data.users;
 
 describe('an edge that stops heartbeating', () => {
-  const iso = isolation();
-  let nc: NatsConnection;
-  let svc: RunningService;
-
-  beforeAll(async () => {
-    nc = await natsFor(iso);
-    svc = await startPresence(iso, { EDGE_MISSED_HEARTBEATS: String(MISSED), TICK_MS: String(TICK) });
-  });
-  afterAll(async () => {
-    await svc?.stop();
-    await nc?.close();
-    await cleanup(iso);
-  });
+  const fx = usePresence({ EDGE_MISSED_HEARTBEATS: String(MISSED), TICK_MS: String(TICK) });
 
   it('has every user it held shown offline within missed × interval + one tick of its last heartbeat', async () => {
-    const dying = fakeEdge(nc, iso.prefix, 'edge-dying');
-    const other = fakeEdge(nc, iso.prefix, 'edge-alive');
+    const dying = fakeEdge(fx.nc, fx.iso.prefix, 'edge-dying');
+    const other = fakeEdge(fx.nc, fx.iso.prefix, 'edge-alive');
     const users = Array.from({ length: 300 }, (_, i) => `d${i}`);
     const conns = users.map((u) => conn(`dc-${u}`, u, ['club:dz']));
     // One of them also holds a device on a healthy edge: it must stay online.
@@ -53,31 +39,31 @@ describe('an edge that stops heartbeating', () => {
       other.heartbeat([survivor], INTERVAL);
       await new Promise((r) => setTimeout(r, INTERVAL));
     }
-    await eventually(async () => (await batch(svc, users)).every((u) => u.status === 'online'));
+    await eventually(async () => (await batch(fx.svc, users)).every((u) => u.status === 'online'));
     // The dying edge sends its last heartbeat now; the healthy one goes on.
     dying.heartbeat(conns, INTERVAL);
     const lastBeat = Date.now();
     const keepAlive = setInterval(() => other.heartbeat([survivor], INTERVAL), INTERVAL);
     try {
-      // Not expired early: a heartbeat late by less than (missed − 1) intervals changes nothing.
+      // Not expired early: a heartbeat late by less than (missed − 1) intervals fx.changes nothing.
       await new Promise((r) => setTimeout(r, (MISSED - 1) * INTERVAL - 100));
-      expect((await batch(svc, users)).every((u) => u.status === 'online')).toBe(true);
+      expect((await batch(fx.svc, users)).every((u) => u.status === 'online')).toBe(true);
 
       await eventually(
-        async () => (await batch(svc, users.slice(1))).every((u) => u.status === 'offline'),
+        async () => (await batch(fx.svc, users.slice(1))).every((u) => u.status === 'offline'),
         10_000,
         20,
       );
       const took = Date.now() - lastBeat;
       expect(took).toBeLessThanOrEqual(MISSED * INTERVAL + TICK + 500);
       expect(took).toBeGreaterThanOrEqual((MISSED - 1) * INTERVAL);
-      expect((await batch(svc, ['d0']))[0]).toMatchObject({ status: 'online', devices: 1 });
+      expect((await batch(fx.svc, ['d0']))[0]).toMatchObject({ status: 'online', devices: 1 });
     } finally {
       clearInterval(keepAlive);
     }
-    expect(await metric(svc, 'crowncast_presence_edges_expired_total')).toBe(1);
+    expect(await metric(fx.svc, 'crowncast_presence_edges_expired_total')).toBe(1);
     const left = await eventually(async () => {
-      const evs = (await readStream(nc, iso, roomSubject('club:dz', iso.prefix))).filter(
+      const evs = (await readStream(fx.nc, fx.iso, roomSubject('club:dz', fx.iso.prefix))).filter(
         (x) => x.event.type === 'club:member:disconnected',
       );
       return evs.length >= 20 ? evs : false;
@@ -86,33 +72,33 @@ describe('an edge that stops heartbeating', () => {
   });
 
   it('drops a connection a live edge stops listing (its disconnect notice was lost)', async () => {
-    const e = fakeEdge(nc, iso.prefix, 'edge-lossy');
+    const e = fakeEdge(fx.nc, fx.iso.prefix, 'edge-lossy');
     const kept = conn('lossy-1', 'kim');
     const lost = conn('lossy-2', 'lee');
     e.heartbeat([kept, lost], INTERVAL);
-    await eventually(async () => (await batch(svc, ['lee']))[0]?.status === 'online');
+    await eventually(async () => (await batch(fx.svc, ['lee']))[0]?.status === 'online');
     const t0 = Date.now();
     const beat = setInterval(() => e.heartbeat([kept], INTERVAL), INTERVAL);
     try {
-      await eventually(async () => (await batch(svc, ['lee']))[0]?.status === 'offline', 5000, 20);
+      await eventually(async () => (await batch(fx.svc, ['lee']))[0]?.status === 'offline', 5000, 20);
       expect(Date.now() - t0).toBeLessThanOrEqual((MISSED + 1) * INTERVAL + 500);
-      expect((await batch(svc, ['kim']))[0]?.status).toBe('online');
+      expect((await batch(fx.svc, ['kim']))[0]?.status).toBe('online');
     } finally {
       clearInterval(beat);
     }
   });
 
   it('never lets a late heartbeat bring back a closed connection', async () => {
-    const e = fakeEdge(nc, iso.prefix, 'edge-late');
+    const e = fakeEdge(fx.nc, fx.iso.prefix, 'edge-late');
     const c = conn('late-1', 'mo');
     const sentBeforeClose = Date.now();
     e.connect(c);
-    await eventually(async () => (await batch(svc, ['mo']))[0]?.status === 'online');
+    await eventually(async () => (await batch(fx.svc, ['mo']))[0]?.status === 'online');
     e.disconnect(c);
-    await eventually(async () => (await batch(svc, ['mo']))[0]?.status === 'offline');
+    await eventually(async () => (await batch(fx.svc, ['mo']))[0]?.status === 'offline');
     e.heartbeat([c], INTERVAL, sentBeforeClose); // written before the close, delivered after it
     e.connect(conn('late-2', 'probe'));
-    await eventually(async () => (await batch(svc, ['probe']))[0]?.status === 'online');
-    expect((await batch(svc, ['mo']))[0]?.status).toBe('offline');
+    await eventually(async () => (await batch(fx.svc, ['probe']))[0]?.status === 'online');
+    expect((await batch(fx.svc, ['mo']))[0]?.status).toBe('offline');
   });
 });

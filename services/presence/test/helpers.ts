@@ -1,15 +1,26 @@
 import { DEFAULT_ROOMS_STREAM, ensureRoomsStream } from '@crowncast/bus';
 import {
   PRESENCE_HEARTBEAT_MAX_CONNECTIONS,
+  PresenceChange,
   type PresenceConnection,
   type PresenceConnectionNotice,
   type PresenceHeartbeat,
+  presenceChangesSubject,
   presenceSubject,
   RoomEvent,
 } from '@crowncast/protocol';
-import { type Isolation, type RunningService, serviceEnv, spawnService, tokenFor } from '@crowncast/testkit';
+import {
+  cleanup,
+  type Isolation,
+  isolation,
+  type RunningService,
+  serviceEnv,
+  spawnService,
+  tokenFor,
+} from '@crowncast/testkit';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
+import { afterAll, beforeAll } from 'vitest';
 
 export const PRESENCE_ENTRY = 'services/presence/src/server.ts';
 
@@ -156,4 +167,35 @@ export async function metric(svc: RunningService, name: string, labels: Record<s
     if (Object.entries(labels).every(([k, v]) => ls.includes(`${k}="${v}"`))) sum += Number(m[3]);
   }
   return sum;
+}
+
+export interface PresenceFixture {
+  iso: Isolation;
+  nc: NatsConnection;
+  svc: RunningService;
+  /** Every presence.changes message seen since the file started. */
+  changes: PresenceChange[];
+}
+
+/**
+ * The usual file setup: an isolation, a NATS connection with the ROOMS stream, a presence.changes
+ * recorder and one presence process; all torn down after the file. Read the fields inside tests.
+ */
+export function usePresence(env: Record<string, string> = {}): PresenceFixture {
+  const fx = { iso: isolation(), changes: [] as PresenceChange[] } as PresenceFixture;
+  beforeAll(async () => {
+    fx.nc = await natsFor(fx.iso);
+    fx.nc.subscribe(presenceChangesSubject(fx.iso.prefix), {
+      callback: (_e, m) => {
+        fx.changes.push(PresenceChange.parse(m.json()));
+      },
+    });
+    fx.svc = await startPresence(fx.iso, env);
+  });
+  afterAll(async () => {
+    await fx.svc?.stop();
+    await fx.nc?.close();
+    await cleanup(fx.iso);
+  });
+  return fx;
 }

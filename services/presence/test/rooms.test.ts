@@ -2,7 +2,16 @@ import { roomSubject } from '@crowncast/protocol';
 import { cleanup, isolation, type RunningService } from '@crowncast/testkit';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { api, conn, eventually, fakeEdge, natsFor, readStream, startPresence } from './helpers.js';
+import {
+  api,
+  conn,
+  eventually,
+  fakeEdge,
+  natsFor,
+  readStream,
+  startPresence,
+  usePresence,
+} from './helpers.js';
 
 interface RoomView {
   room: string;
@@ -14,40 +23,28 @@ const roomOf = async (svc: RunningService, room: string, q = '') =>
   (await api<{ data: RoomView }>(svc, `/presence/rooms/${room}${q}`)).body.data;
 
 describe('rooms: counts, members and club:member:connected/disconnected', () => {
-  const iso = isolation();
-  let nc: NatsConnection;
-  let svc: RunningService;
-
-  beforeAll(async () => {
-    nc = await natsFor(iso);
-    svc = await startPresence(iso);
-  });
-  afterAll(async () => {
-    await svc?.stop();
-    await nc?.close();
-    await cleanup(iso);
-  });
+  const fx = usePresence();
 
   it('counts a user once however many devices are in the room, and announces first-in and last-out only', async () => {
-    const e = fakeEdge(nc, iso.prefix, 'edge-r1');
+    const e = fakeEdge(fx.nc, fx.iso.prefix, 'edge-r1');
     const p1 = conn('r-1', 'gina', ['club:c1', 'game:g1']);
     const p2 = conn('r-2', 'gina', ['club:c1']);
     e.connect(p1);
     e.connect(p2);
     e.connect(conn('r-3', 'hank', ['club:c1']));
-    await eventually(async () => (await roomOf(svc, 'club:c1')).online === 2);
-    expect((await roomOf(svc, 'game:g1')).online).toBe(1);
+    await eventually(async () => (await roomOf(fx.svc, 'club:c1')).online === 2);
+    expect((await roomOf(fx.svc, 'game:g1')).online).toBe(1);
 
     e.disconnect(p1); // gina still has r-2 in club:c1
-    await eventually(async () => (await roomOf(svc, 'game:g1')).online === 0);
-    expect((await roomOf(svc, 'club:c1')).online).toBe(2);
+    await eventually(async () => (await roomOf(fx.svc, 'game:g1')).online === 0);
+    expect((await roomOf(fx.svc, 'club:c1')).online).toBe(2);
     await new Promise((r) => setTimeout(r, 400)); // let the first window publish
     e.disconnect(p2);
-    await eventually(async () => (await roomOf(svc, 'club:c1')).online === 1);
+    await eventually(async () => (await roomOf(fx.svc, 'club:c1')).online === 1);
 
-    const subject = roomSubject('club:c1', iso.prefix);
+    const subject = roomSubject('club:c1', fx.iso.prefix);
     const events = await eventually(async () => {
-      const evs = await readStream(nc, iso, subject);
+      const evs = await readStream(fx.nc, fx.iso, subject);
       return evs.length === 3 ? evs : false;
     });
     const seen = events.map((x) => `${x.event.type} ${(x.event.data as { userId: string }).userId}`);
@@ -61,21 +58,25 @@ describe('rooms: counts, members and club:member:connected/disconnected', () => 
       expect(x.event.data).toMatchObject({ clubId: 'c1' });
     }
     // Game rooms are counted but not announced.
-    expect((await readStream(nc, iso)).filter((x) => x.subject.includes('game')).length).toBe(0);
+    expect((await readStream(fx.nc, fx.iso)).filter((x) => x.subject.includes('game')).length).toBe(0);
   });
 
   it('pages a large room in user id order', async () => {
-    const e = fakeEdge(nc, iso.prefix, 'edge-r2');
+    const e = fakeEdge(fx.nc, fx.iso.prefix, 'edge-r2');
     const ids = Array.from({ length: 25 }, (_, i) => `m${String(i).padStart(3, '0')}`);
     e.heartbeat(
       ids.map((u) => conn(`p-${u}`, u, ['club:big'])),
       10_000,
     );
-    await eventually(async () => (await roomOf(svc, 'club:big')).online === 25);
+    await eventually(async () => (await roomOf(fx.svc, 'club:big')).online === 25);
     const got: string[] = [];
     let cursor: string | null = null;
     do {
-      const page: RoomView = await roomOf(svc, 'club:big', `?limit=10${cursor ? `&cursor=${cursor}` : ''}`);
+      const page: RoomView = await roomOf(
+        fx.svc,
+        'club:big',
+        `?limit=10${cursor ? `&cursor=${cursor}` : ''}`,
+      );
       expect(page.members.length).toBeLessThanOrEqual(10);
       got.push(...page.members.map((m) => m.userId));
       cursor = page.nextCursor;

@@ -1,129 +1,94 @@
-import { PresenceChange, presenceChangesSubject } from '@crowncast/protocol';
-import { cleanup, isolation, type RunningService } from '@crowncast/testkit';
-import type { NatsConnection } from '@nats-io/transport-node';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { api, conn, eventually, fakeEdge, natsFor, startPresence, user } from './helpers.js';
+import { describe, expect, it } from 'vitest';
+import { api, conn, eventually, fakeEdge, startPresence, usePresence, user } from './helpers.js';
 
 const MIN = 60_000;
 
 describe('user status with the default timings (idle 5 min, away 15 min)', () => {
-  const iso = isolation();
-  let nc: NatsConnection;
-  let svc: RunningService;
-  const changes: PresenceChange[] = [];
-
-  beforeAll(async () => {
-    nc = await natsFor(iso);
-    nc.subscribe(presenceChangesSubject(iso.prefix), {
-      callback: (_e, m) => {
-        changes.push(PresenceChange.parse(m.json()));
-      },
-    });
-    svc = await startPresence(iso);
-  });
-  afterAll(async () => {
-    await svc?.stop();
-    await nc?.close();
-    await cleanup(iso);
-  });
+  const fx = usePresence();
 
   it('is online with any device, counts devices, and goes offline only when the last one goes', async () => {
-    const a = fakeEdge(nc, iso.prefix, 'edge-a');
-    const b = fakeEdge(nc, iso.prefix, 'edge-b');
+    const a = fakeEdge(fx.nc, fx.iso.prefix, 'edge-a');
+    const b = fakeEdge(fx.nc, fx.iso.prefix, 'edge-b');
     const phone = conn('c-phone', 'alice');
     const laptop = conn('c-laptop', 'alice');
-    expect((await user(svc, 'alice')).status).toBe('offline');
+    expect((await user(fx.svc, 'alice')).status).toBe('offline');
 
     a.connect(phone);
     b.connect(laptop);
-    await eventually(async () => (await user(svc, 'alice')).devices === 2);
-    expect((await user(svc, 'alice')).status).toBe('online');
-    expect((await api<{ data: { online: number } }>(svc, '/presence/online/count')).body.data.online).toBe(1);
+    await eventually(async () => (await user(fx.svc, 'alice')).devices === 2);
+    expect((await user(fx.svc, 'alice')).status).toBe('online');
+    expect((await api<{ data: { online: number } }>(fx.svc, '/presence/online/count')).body.data.online).toBe(
+      1,
+    );
 
     a.disconnect(phone);
-    await eventually(async () => (await user(svc, 'alice')).devices === 1);
-    expect((await user(svc, 'alice')).status).toBe('online');
+    await eventually(async () => (await user(fx.svc, 'alice')).devices === 1);
+    expect((await user(fx.svc, 'alice')).status).toBe('online');
 
     const before = Date.now();
     b.disconnect(laptop);
     const gone = await eventually(async () => {
-      const u = await user(svc, 'alice');
+      const u = await user(fx.svc, 'alice');
       return u.status === 'offline' ? u : false;
     });
     expect(gone.devices).toBe(0);
     expect(Date.parse(gone.lastSeenAt!)).toBeGreaterThanOrEqual(before - 5);
-    expect((await api<{ data: { online: number } }>(svc, '/presence/online/count')).body.data.online).toBe(0);
+    expect((await api<{ data: { online: number } }>(fx.svc, '/presence/online/count')).body.data.online).toBe(
+      0,
+    );
 
     // Exactly one change per transition, on presence.changes.
-    await eventually(async () => changes.filter((c) => c.userId === 'alice').length === 2);
-    expect(changes.filter((c) => c.userId === 'alice').map((c) => [c.previous, c.status])).toEqual([
+    await eventually(async () => fx.changes.filter((c) => c.userId === 'alice').length === 2);
+    expect(fx.changes.filter((c) => c.userId === 'alice').map((c) => [c.previous, c.status])).toEqual([
       ['offline', 'online'],
       ['online', 'offline'],
     ]);
   });
 
   it('derives idle and away from the last client activity, and any activity makes the user online', async () => {
-    const e = fakeEdge(nc, iso.prefix, 'edge-c');
+    const e = fakeEdge(fx.nc, fx.iso.prefix, 'edge-c');
     e.connect(conn('c-bob', 'bob', [], Date.now() - 6 * MIN));
-    await eventually(async () => (await user(svc, 'bob')).status === 'idle');
+    await eventually(async () => (await user(fx.svc, 'bob')).status === 'idle');
     e.connect(conn('c-carol', 'carol', [], Date.now() - 16 * MIN));
-    await eventually(async () => (await user(svc, 'carol')).status === 'away');
+    await eventually(async () => (await user(fx.svc, 'carol')).status === 'away');
     // Still only 4 minutes: online.
     e.connect(conn('c-dave', 'dave', [], Date.now() - 4 * MIN));
-    await eventually(async () => (await user(svc, 'dave')).devices === 1);
-    expect((await user(svc, 'dave')).status).toBe('online');
+    await eventually(async () => (await user(fx.svc, 'dave')).devices === 1);
+    expect((await user(fx.svc, 'dave')).status).toBe('online');
 
     e.activity(conn('c-carol', 'carol', [], Date.now()));
-    await eventually(async () => (await user(svc, 'carol')).status === 'online');
-    const carol = changes.filter((c) => c.userId === 'carol').map((c) => c.status);
+    await eventually(async () => (await user(fx.svc, 'carol')).status === 'online');
+    const carol = fx.changes.filter((c) => c.userId === 'carol').map((c) => c.status);
     expect(carol).toEqual(['away', 'online']);
   });
 
   it('keeps presence across a restart of the presence process', async () => {
-    const e = fakeEdge(nc, iso.prefix, 'edge-d');
+    const e = fakeEdge(fx.nc, fx.iso.prefix, 'edge-d');
     e.connect(conn('c-erin', 'erin'));
-    await eventually(async () => (await user(svc, 'erin')).status === 'online');
-    await svc.stop();
-    svc = await startPresence(iso);
-    const erin = await user(svc, 'erin');
+    await eventually(async () => (await user(fx.svc, 'erin')).status === 'online');
+    await fx.svc.stop();
+    fx.svc = await startPresence(fx.iso);
+    const erin = await user(fx.svc, 'erin');
     expect(erin).toMatchObject({ status: 'online', devices: 1 });
   });
 });
 
 describe('idle and away timers (short configured timings, no new messages)', () => {
-  const iso = isolation();
-  let nc: NatsConnection;
-  let svc: RunningService;
-  const changes: PresenceChange[] = [];
-
-  beforeAll(async () => {
-    nc = await natsFor(iso);
-    nc.subscribe(presenceChangesSubject(iso.prefix), {
-      callback: (_e, m) => {
-        changes.push(PresenceChange.parse(m.json()));
-      },
-    });
-    svc = await startPresence(iso, { IDLE_AFTER_MS: '600', AWAY_AFTER_MS: '1200' });
-  });
-  afterAll(async () => {
-    await svc?.stop();
-    await nc?.close();
-    await cleanup(iso);
-  });
+  const fx = usePresence({ IDLE_AFTER_MS: '600', AWAY_AFTER_MS: '1200' });
 
   it('moves online → idle → away on its own clock, then back to online on activity', async () => {
-    const e = fakeEdge(nc, iso.prefix, 'edge-t');
+    const e = fakeEdge(fx.nc, fx.iso.prefix, 'edge-t');
     const started = Date.now();
     const c = conn('c-frank', 'frank', [], started);
     e.connect(c);
-    await eventually(async () => (await user(svc, 'frank')).status === 'idle', 3000);
+    await eventually(async () => (await user(fx.svc, 'frank')).status === 'idle', 3000);
     expect(Date.now() - started).toBeGreaterThanOrEqual(550);
-    await eventually(async () => (await user(svc, 'frank')).status === 'away', 3000);
+    await eventually(async () => (await user(fx.svc, 'frank')).status === 'away', 3000);
     expect(Date.now() - started).toBeGreaterThanOrEqual(1150);
     e.activity({ ...c, lastActivityAt: Date.now() });
-    await eventually(async () => (await user(svc, 'frank')).status === 'online');
-    await eventually(async () => changes.length === 4);
-    expect(changes.map((x) => x.status)).toEqual(['online', 'idle', 'away', 'online']);
-    expect(changes.every((x) => x.devices === 1)).toBe(true);
+    await eventually(async () => (await user(fx.svc, 'frank')).status === 'online');
+    await eventually(async () => fx.changes.length === 4);
+    expect(fx.changes.map((x) => x.status)).toEqual(['online', 'idle', 'away', 'online']);
+    expect(fx.changes.every((x) => x.devices === 1)).toBe(true);
   });
 });

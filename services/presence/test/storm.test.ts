@@ -1,41 +1,25 @@
 import { roomSubject } from '@crowncast/protocol';
-import { cleanup, isolation, type RunningService } from '@crowncast/testkit';
-import type { NatsConnection } from '@nats-io/transport-node';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { api, conn, eventually, fakeEdge, metric, natsFor, readStream, startPresence } from './helpers.js';
+import { describe, expect, it } from 'vitest';
+import { api, conn, eventually, fakeEdge, metric, readStream, usePresence } from './helpers.js';
 
 const N = 5000;
 const WINDOW_MS = 200;
 const FRAMES = 20;
 
 describe('a storm of 5,000 joins in one club room', () => {
-  const iso = isolation();
-  let nc: NatsConnection;
-  let svc: RunningService;
-  const online = async () =>
-    (await api<{ data: { online: number } }>(svc, '/presence/rooms/club:storm?limit=1')).body.data.online;
+  const fx = usePresence({ ROOM_WINDOW_MS: String(WINDOW_MS), ROOM_FRAMES_PER_WINDOW: String(FRAMES) });
 
-  beforeAll(async () => {
-    nc = await natsFor(iso);
-    svc = await startPresence(iso, {
-      ROOM_WINDOW_MS: String(WINDOW_MS),
-      ROOM_FRAMES_PER_WINDOW: String(FRAMES),
-    });
-  });
-  afterAll(async () => {
-    await svc?.stop();
-    await nc?.close();
-    await cleanup(iso);
-  });
+  const online = async () =>
+    (await api<{ data: { online: number } }>(fx.svc, '/presence/rooms/club:storm?limit=1')).body.data.online;
 
   it('is counted in full but reaches the room as a bounded number of frames per window', async () => {
-    const e = fakeEdge(nc, iso.prefix, 'edge-s1');
+    const e = fakeEdge(fx.nc, fx.iso.prefix, 'edge-s1');
     const started = Date.now();
     for (let i = 0; i < N; i++) e.connect(conn(`s1-${i}`, `fan${i}`, ['club:storm']));
     await eventually(async () => (await online()) === N, 20_000, 100);
     const coalesced = await eventually(async () => {
-      const frames = (await readStream(nc, iso, roomSubject('club:storm', iso.prefix))).length;
-      const left = await metric(svc, 'crowncast_presence_frames_coalesced_total');
+      const frames = (await readStream(fx.nc, fx.iso, roomSubject('club:storm', fx.iso.prefix))).length;
+      const left = await metric(fx.svc, 'crowncast_presence_frames_coalesced_total');
       return frames + left === N ? { frames, left } : false;
     }, 10_000);
     const windows = Math.ceil((Date.now() - started) / WINDOW_MS) + 1;
@@ -44,7 +28,7 @@ describe('a storm of 5,000 joins in one club room', () => {
     expect(coalesced.left).toBeGreaterThan(N / 2);
 
     // Frames per window never exceed the budget (stream timestamps, bucketed by window).
-    const jsFrames = await readStream(nc, iso, roomSubject('club:storm', iso.prefix));
+    const jsFrames = await readStream(fx.nc, fx.iso, roomSubject('club:storm', fx.iso.prefix));
     const perWindow = new Map<number, number>();
     for (const f of jsFrames) {
       const w = Math.floor(Date.parse(f.event.ts) / WINDOW_MS);
@@ -54,16 +38,16 @@ describe('a storm of 5,000 joins in one club room', () => {
   });
 
   it('sends (almost) nothing when the whole room reconnects to another edge', async () => {
-    const before = (await readStream(nc, iso)).length;
+    const before = (await readStream(fx.nc, fx.iso)).length;
     const started = Date.now();
-    const old = fakeEdge(nc, iso.prefix, 'edge-s1');
-    const fresh = fakeEdge(nc, iso.prefix, 'edge-s2');
+    const old = fakeEdge(fx.nc, fx.iso.prefix, 'edge-s1');
+    const fresh = fakeEdge(fx.nc, fx.iso.prefix, 'edge-s2');
     for (let i = 0; i < N; i++) {
       old.disconnect(conn(`s1-${i}`, `fan${i}`, ['club:storm']));
       fresh.connect(conn(`s2-${i}`, `fan${i}`, ['club:storm']));
     }
     await eventually(
-      async () => (await metric(svc, 'crowncast_presence_messages_total', { kind: 'connect' })) === 2 * N,
+      async () => (await metric(fx.svc, 'crowncast_presence_messages_total', { kind: 'connect' })) === 2 * N,
       20_000,
       100,
     );
@@ -72,7 +56,7 @@ describe('a storm of 5,000 joins in one club room', () => {
     expect(await online()).toBe(N);
     // A leave and the rejoin of the same user in one window cancel out. Only a window that closes
     // exactly between a user's two messages can let that one pair through (2 frames).
-    const extra = (await readStream(nc, iso)).length - before;
+    const extra = (await readStream(fx.nc, fx.iso)).length - before;
     expect(extra).toBeLessThanOrEqual(2 * windows);
     expect(extra).toBeLessThan(N / 50);
   });

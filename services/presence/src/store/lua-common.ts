@@ -7,7 +7,7 @@
  *   P e:<edge>        hash connId → "userId|lastActivityAt|room,room"  (connections an edge holds)
  *   P e:<edge>:s      zset connId → edge sentAt of the last heartbeat listing it
  *   P edges           zset edgeId → deadline (presence clock, ms); past it the edge is dead
- *   P u:<user>        hash st (status), act (last activity), since, seen (went offline at)
+ *   P u:<user>        hash st (status), act (last activity), since, seen; expires 30 days after going offline
  *   P u:<user>:c      hash connId → edgeId
  *   P online          set of users with at least one connection
  *   P due             zset userId → when their status must be looked at again (idle/away timers)
@@ -29,6 +29,8 @@ local awayMs = tonumber(ARGV[4])
 local windowMs = tonumber(ARGV[5])
 local missed = tonumber(ARGV[6])
 local out = {}
+-- An offline user's record (last seen) is forgotten after 30 days.
+local LAST_SEEN_TTL_MS = 30 * 24 * 3600 * 1000
 
 -- Ids are "<epoch>-<n>": the epoch is fixed when the dataset is first used, so ids never repeat
 -- even if Redis loses its data (JetStream would drop a repeated Nats-Msg-Id as a duplicate).
@@ -76,10 +78,14 @@ local function refresh(u)
   if st ~= old then
     if st == 'offline' then
       redis.call('HSET', uk, 'st', st, 'since', now, 'seen', now)
+      redis.call('PEXPIRE', uk, LAST_SEEN_TTL_MS)
       redis.call('SREM', P .. 'online', u)
     else
       redis.call('HSET', uk, 'st', st, 'since', now)
-      if old == 'offline' then redis.call('SADD', P .. 'online', u) end
+      if old == 'offline' then
+        redis.call('PERSIST', uk)
+        redis.call('SADD', P .. 'online', u)
+      end
     end
     table.insert(out, 's'); table.insert(out, nextId()); table.insert(out, u)
     table.insert(out, old); table.insert(out, st); table.insert(out, tostring(n))
