@@ -1,6 +1,7 @@
-import { execFileSync } from 'node:child_process';
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import type { Redis } from 'ioredis';
+import { type AddressInfo, createServer } from 'node:net';
+import { Redis } from 'ioredis';
 
 /** CPU seconds (user + system) a process has used so far, from /proc/<pid>/stat. */
 export function cpuSeconds(pid: number): number {
@@ -56,4 +57,56 @@ export async function scrape(
     if (Object.entries(labels).every(([k, v]) => (m[2] ?? '').includes(`${k}="${v}"`))) sum += Number(m[3]);
   }
   return sum;
+}
+
+/**
+ * A Redis of the benchmark's own (real redis-server, no persistence), so INFO commandstats counts
+ * presence's commands only, not those of tests running on the shared server. Null when no
+ * redis-server binary is installed; the caller then uses the shared one.
+ */
+export async function privateRedis(): Promise<{ url: string; stop(): void } | null> {
+  const port = await freePort();
+  let proc: ChildProcess;
+  try {
+    proc = spawn(
+      'redis-server',
+      ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
+      {
+        stdio: 'ignore',
+      },
+    );
+  } catch {
+    return null;
+  }
+  const failed = new Promise<null>((resolve) => proc.once('error', () => resolve(null)));
+  const url = `redis://127.0.0.1:${port}`;
+  const ready = (async () => {
+    for (let i = 0; i < 100; i++) {
+      const r = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
+      r.on('error', () => {});
+      try {
+        await r.connect();
+        await r.ping();
+        r.disconnect();
+        return { url, stop: () => proc.kill('SIGKILL') };
+      } catch {
+        r.disconnect();
+        await new Promise((res) => setTimeout(res, 50));
+      }
+    }
+    proc.kill('SIGKILL');
+    return null;
+  })();
+  return Promise.race([ready, failed]);
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const port = (srv.address() as AddressInfo).port;
+      srv.close(() => resolve(port));
+    });
+  });
 }

@@ -12,7 +12,7 @@ import {
 import { jetstreamManager } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
 import { Redis } from 'ioredis';
-import { commandStats, cpuSeconds, scrape, statsDelta } from './probes.js';
+import { commandStats, cpuSeconds, privateRedis, scrape, statsDelta } from './probes.js';
 import { simEdge } from './sim-edges.js';
 
 /**
@@ -43,10 +43,13 @@ async function main() {
     max_msgs_per_subject: 1000,
     republish: { src: `${iso.prefix}room.>`, dest: `${iso.prefix}live.room.>` },
   });
-  const redis = new Redis(serviceUrls.redis);
+  const own = await privateRedis();
+  const redisUrl = own?.url ?? serviceUrls.redis;
+  log(own ? `private redis-server at ${redisUrl}` : `no redis-server binary: sharing ${redisUrl}`);
+  const redis = new Redis(redisUrl);
   const presence = await spawnService(
     'services/presence/src/server.ts',
-    serviceEnv(iso, { LOG_LEVEL: 'warn' }),
+    serviceEnv(iso, { LOG_LEVEL: 'warn', REDIS_URL: redisUrl }),
   );
   const pid = presence.proc.pid!;
   const token = await tokenFor('bench');
@@ -164,7 +167,10 @@ async function main() {
         redis_script_ms_per_batch: Number(steady.redis_script_ms_per_batch.toFixed(2)),
         redis_commands_in_window: steady.redis_commands,
         first_round_registration_s: Number(warmupS.toFixed(2)),
-        note: 'redis_cmds_per_batch counts every command Redis ran in the window (INFO commandstats, server-wide, commands inside the Lua scripts included) divided by heartbeat batches',
+        redis: own
+          ? 'private redis-server (counts are presence only)'
+          : 'shared Redis (counts include other clients)',
+        note: 'redis_cmds_per_batch: every command Redis ran in the window (INFO commandstats, commands inside the Lua scripts included; the sweeper and the status timers too) divided by heartbeat batches; redis_round_trips_per_batch: EVAL/EVALSHA calls (one per heartbeat batch, plus the sweeper ticks every 250 ms) per batch',
       },
     };
     console.log(JSON.stringify(result, null, 2));
@@ -176,6 +182,7 @@ async function main() {
     for (const e of edges) e.kill();
     await presence.stop();
     redis.disconnect();
+    own?.stop();
     await nc.close();
     await cleanup(iso);
   }

@@ -23,20 +23,21 @@ export const userOf = (edge: number, j: number, perEdge: number) => `u${edge * p
  * One simulated edge: holds `connections` sockets (one user each, one club room each) and publishes
  * its heartbeat every intervalMs as real NATS messages per the contract (batched per edge, chunks of
  * at most 2,000 connections). A share of connections reports fresh activity each round, so presence
- * sees both unchanged and changed connections, as in production.
+ * sees both unchanged and changed connections, as in production; nobody changes status in steady
+ * state (an active user is refreshed every 1/activeShare rounds, well inside the 5-minute idle time).
  */
 export function simEdge(o: SimEdgeOptions) {
   const edgeId = `bench-edge-${o.index}`;
   const subject = presenceSubject('heartbeat', edgeId, o.prefix);
-  const start = Date.now() - 10 * 60_000;
+  const now0 = Date.now();
   const conns: PresenceConnection[] = Array.from({ length: o.connections }, (_, j) => {
     const n = o.index * o.connections + j;
     return {
       connectionId: `${edgeId}-c${j}`,
       userId: userOf(o.index, j, o.connections),
       rooms: [`club:bc${n % o.clubs}`],
-      // Spread over the last 10 minutes: some users are idle already.
-      lastActivityAt: start + Math.floor((j / o.connections) * 10 * 60_000),
+      // One in ten is a passive socket, away for 20 minutes; the others were active in the last 4.
+      lastActivityAt: j % 10 === 9 ? now0 - 20 * 60_000 : now0 - Math.floor((j / o.connections) * 4 * 60_000),
     };
   });
   let round = 0;
@@ -46,8 +47,10 @@ export function simEdge(o: SimEdgeOptions) {
 
   const beat = () => {
     const now = Date.now();
+    // A rotating share of the active sockets reports fresh activity; passive ones never do.
     const every = Math.max(1, Math.round(1 / o.activeShare));
-    for (let j = round % every; j < conns.length; j += every) conns[j]!.lastActivityAt = now;
+    for (let j = round % every; j < conns.length; j += every)
+      if (j % 10 !== 9) conns[j]!.lastActivityAt = now;
     round++;
     const size = PRESENCE_HEARTBEAT_MAX_CONNECTIONS;
     const chunks = Math.ceil(conns.length / size);
