@@ -81,6 +81,7 @@ export class ClientPool {
     );
     return {
       delivered: all.reduce((a, s) => a + s.stats.delivered, 0),
+      frames: all.reduce((a, s) => a + s.stats.frames, 0),
       latencies: all.flatMap((s) => s.stats.latencies),
       open: all.reduce((a, s) => a + s.stats.open, 0),
       lost: all.reduce((a, s) => a + s.stats.lost, 0),

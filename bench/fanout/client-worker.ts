@@ -11,6 +11,7 @@ import type { ConnectResult, ConnectSpec, FromClient, PhaseStats, ToClient } fro
 
 const SAMPLE_CAP = 60_000;
 const counts = new Float64Array(PHASES);
+const frames = new Float64Array(PHASES);
 const samples: number[][] = Array.from({ length: PHASES }, () => []);
 const seen = new Float64Array(PHASES);
 const sockets: WebSocket[] = [];
@@ -70,7 +71,10 @@ function openOne(spec: ConnectSpec, i: number, token: string | null): Promise<st
     function onData(data: Buffer): void {
       // Engine.IO ping ("2") must be answered or Socket.IO drops the client.
       if (spec.kind === 'sio' && data.length === 1 && data[0] === 0x32) ws.send('3');
-      else scanFrame(data, counts, sampled ? record : null, nowMs());
+      else {
+        const phase = scanFrame(data, counts, sampled ? record : null, nowMs());
+        if (phase >= 0) frames[phase]!++;
+      }
     }
     function onSetup(data: Buffer): void {
       if (spec.kind === 'sio') {
@@ -133,11 +137,13 @@ async function connectAll(spec: ConnectSpec): Promise<ConnectResult> {
 function takeStats(phase: number): PhaseStats {
   const stats = {
     delivered: counts[phase]!,
+    frames: frames[phase]!,
     latencies: samples[phase]!,
     open: sockets.filter((s) => s.readyState === WebSocket.OPEN).length,
     lost,
   };
   counts[phase] = 0;
+  frames[phase] = 0;
   seen[phase] = 0;
   samples[phase] = [];
   return stats;
@@ -158,6 +164,7 @@ async function closeAll(): Promise<void> {
   );
   lost = 0;
   counts.fill(0);
+  frames.fill(0);
 }
 
 process.on('message', (msg: ToClient) => {

@@ -48,21 +48,24 @@ export function giftEvent(id: string, clubId: string, mark: string, ts: number):
 
 /**
  * Finds the markers of one received frame: counts each event under its phase and, for a sampled
- * socket, records send-to-receipt latency.
+ * socket, records send-to-receipt latency. Returns the phase of the frame's first event, or -1.
  */
 export function scanFrame(
   buf: Buffer,
   counts: Float64Array,
   samples: ((phase: number, latencyMs: number) => void) | null,
   recvMs: number,
-): void {
+): number {
+  let first = -1;
   let i = buf.indexOf(MARK);
   while (i !== -1) {
     const phase = (buf[i + 2] ?? 97) - 97;
     const end = buf.indexOf(MARK, i + 3);
-    if (end === -1 || phase < 0 || phase >= PHASES) return;
+    if (end === -1 || phase < 0 || phase >= PHASES) return first;
+    if (first === -1) first = phase;
     counts[phase] = (counts[phase] ?? 0) + 1;
     if (samples) samples(phase, recvMs - Number(buf.toString('latin1', i + 3, end)));
     i = buf.indexOf(MARK, end + 2);
   }
+  return first;
 }

@@ -33,6 +33,8 @@ export interface ConnectResult {
 export interface PhaseStats {
   /** Events received (all sockets) for the phase. */
   delivered: number;
+  /** Frames that carried them (a batch frame carries several). */
+  frames: number;
   latencies: number[];
   /** Sockets open right now / closed after they were in. */
   open: number;

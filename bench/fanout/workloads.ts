@@ -101,11 +101,12 @@ export interface Step {
   delivered_per_s: number;
   p99_ms: number;
   ok: boolean;
+  events_per_frame: number;
   bus_p99_ms?: number;
 }
 
 /**
- * Raises the big room's rate (doubling, then bisecting) until a step falls behind: not every event
+ * Raises the big room's rate (doubling from the big-room rate, then bisecting) until a step falls behind: not every event
  * reached every socket within 1 s after the step, or p99 went over the bound, or a socket was lost.
  * The figure is the events/s delivered to every socket in the best step that kept up.
  */
@@ -125,6 +126,7 @@ export async function saturation(ctx: Ctx, connected: number): Promise<{ best: n
       delivered_per_s: round(stats.delivered / connected / (stepMs / 1000)),
       p99_ms: p99,
       ok,
+      events_per_frame: round(stats.delivered / Math.max(1, stats.frames), 2),
       ...(busP99 === null ? {} : { bus_p99_ms: busP99 }),
     };
     ctx.log(`  saturation ${JSON.stringify(step)}${stats.lost ? ` lost=${stats.lost}` : ''}`);
@@ -142,6 +144,15 @@ export async function saturation(ctx: Ctx, connected: number): Promise<{ best: n
       break;
     }
     good = rate;
+  }
+  // A server that cannot hold even the starting rate is searched downwards (halving, at least 1/s).
+  for (
+    let rate = Math.floor(cfg.bigRoomRate / 2);
+    !good && !lostSockets && rate >= 1;
+    rate = Math.floor(rate / 2)
+  ) {
+    if ((await run(rate)).ok) good = rate;
+    else bad = rate;
   }
   // Two bisections narrow the limit to a quarter of the last doubling; a server that dropped sockets
   // has fewer left, so its later steps would not be comparable.
