@@ -2,6 +2,7 @@ import type { Redis } from 'ioredis';
 import type { Sql } from 'postgres';
 import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
 import { errors, type LedgerError } from '../domain/errors.js';
+import { accountsOf } from '../domain/gift-plan.js';
 import { checkShape, type GiftLimits, type GiftRequest } from '../domain/gift-rules.js';
 import { type Answer, claimFor, type IdemOutcome, lookupKey } from '../idempotency.js';
 import { Batcher } from './batcher.js';
@@ -46,6 +47,7 @@ export function createGiftService(o: GiftServiceOptions): GiftService {
     {
       max: o.batchMax,
       concurrency: o.batchConcurrency,
+      keysOf: (item) => accountsOf(item.req),
       ...(o.onBatch ? { onBatch: o.onBatch } : {}),
     },
   );

@@ -1,5 +1,5 @@
 import type { Sql, TransactionSql } from 'postgres';
-import { ISSUER, userAccount } from '../domain/accounts.js';
+import { ISSUER } from '../domain/accounts.js';
 import { errors, type LedgerError } from '../domain/errors.js';
 import {
   accountsOf,
@@ -23,9 +23,9 @@ const DEADLOCK = '40P01';
 const SERIALIZATION = '40001';
 
 /**
- * Commits a batch of gifts in ONE PostgreSQL transaction: claim idempotency keys, read what the
- * rules need, lock every account involved in id order (no deadlocks between batches), apply the
- * pure plan, write all rows set-based, and NOTIFY the outbox relay.
+ * Commits a batch of gifts in ONE PostgreSQL transaction and two round trips plus COMMIT: claim the
+ * idempotency keys, read what the rules need and lock every account involved in id order (no
+ * deadlocks between batches); apply the pure plan; write every row set-based and NOTIFY the relay.
  */
 export async function commitGiftBatch(
   sql: Sql,
@@ -33,13 +33,14 @@ export async function commitGiftBatch(
   limits: GiftLimits,
   notifyChannel: string,
 ): Promise<Outcome[]> {
-  const preload = new Set<string>();
+  const rewardClubs = new Set<string>();
   for (let attempt = 0; ; attempt++) {
     try {
-      return await sql.begin((tx) => runBatch(tx, items, limits, notifyChannel, preload));
+      return await sql.begin((tx) => runBatch(tx, items, limits, notifyChannel, rewardClubs));
     } catch (err) {
+      // Rare: the batch crosses an event goal. Run it again with the club's members locked too.
       if (err instanceof NeedMembers && attempt < 3) {
-        for (const c of err.clubs) preload.add(c);
+        for (const c of err.clubs) rewardClubs.add(c);
         continue;
       }
       const code = (err as { code?: string }).code;
@@ -60,56 +61,69 @@ async function runBatch(
   items: BatchItem[],
   limits: GiftLimits,
   notifyChannel: string,
-  preloadMembers: Set<string>,
+  rewardClubs: Set<string>,
 ): Promise<Outcome[]> {
+  const now = new Date();
   const outcomes: (Outcome | undefined)[] = new Array(items.length);
-  const live = await claimKeys(tx, items, outcomes);
+  // One pipelined round trip: claim the keys, read, lock, read under the lock (see loadState).
+  const [claimed, state] = await Promise.all([
+    claimKeys(tx, items),
+    loadState(
+      tx,
+      items.map((i) => i.req),
+      now,
+      rewardClubs,
+    ),
+  ]);
+  await answerTakenKeys(tx, items, claimed, outcomes);
+  const live = items.map((_, i) => i).filter((i) => outcomes[i] === undefined);
   if (live.length === 0) return outcomes as Outcome[];
   const reqs = live.map((i) => (items[i] as BatchItem).req);
-  const now = new Date();
 
-  const state = await loadState(tx, reqs, now, preloadMembers);
   const plan = planBatch(state, reqs, limits, now);
   if (plan.needsMembers.size > 0) throw new NeedMembers(plan.needsMembers);
-  await writePlan(tx, plan, now, notifyChannel);
-
   plan.results.forEach((r, k) => {
     const i = live[k] as number;
     outcomes[i] = r.ok ? { status: 200, body: { success: true, data: r.response } } : { error: r.error };
   });
-  await settleKeys(tx, items, live, outcomes);
+  // One pipelined round trip for every write, the keys' answers and the relay's wake-up.
+  await Promise.all([writePlan(tx, plan, now, notifyChannel), settleKeys(tx, items, live, outcomes)]);
   return outcomes as Outcome[];
 }
 
-/** Claims each item's idempotency key; items whose key already holds an answer get it replayed. */
-async function claimKeys(
-  tx: TransactionSql,
-  items: BatchItem[],
-  outcomes: (Outcome | undefined)[],
-): Promise<number[]> {
-  const keyed = items.map((it, i) => ({ it, i })).filter((x) => x.it.idem);
-  if (keyed.length === 0) return items.map((_, i) => i);
+const keyOf = (c: { scope: string; key: string }) => `${c.scope}\u0000${c.key}`;
+
+/** Claims every item's idempotency key; the returned set holds the keys this batch now owns. */
+async function claimKeys(tx: TransactionSql, items: BatchItem[]): Promise<Set<string>> {
+  const keyed = items.filter((it) => it.idem).map((it) => it.idem!);
+  if (keyed.length === 0) return new Set();
   const claimed = await tx<{ scope: string; key: string }[]>`
     INSERT INTO idempotency_keys (scope, key, request_hash)
-    SELECT * FROM unnest(${keyed.map((x) => x.it.idem!.scope)}::text[], ${keyed.map((x) => x.it.idem!.key)}::text[],
-                         ${keyed.map((x) => x.it.idem!.hash)}::text[])
+    SELECT * FROM unnest(${keyed.map((k) => k.scope)}::text[], ${keyed.map((k) => k.key)}::text[], ${keyed.map((k) => k.hash)}::text[])
     ON CONFLICT DO NOTHING
     RETURNING scope, key`;
-  const mine = new Set(claimed.map((r) => `${r.scope}\u0000${r.key}`));
-  const taken = keyed.filter((x) => !mine.has(`${x.it.idem!.scope}\u0000${x.it.idem!.key}`));
-  if (taken.length > 0) {
-    const stored = await tx<
-      { scope: string; key: string; request_hash: string; status_code: number | null; response: unknown }[]
-    >`
-      SELECT scope, key, request_hash, status_code, response FROM idempotency_keys
-      WHERE (scope, key) IN (SELECT * FROM unnest(${taken.map((x) => x.it.idem!.scope)}::text[], ${taken.map((x) => x.it.idem!.key)}::text[]))`;
-    const byKey = new Map(stored.map((s) => [`${s.scope}\u0000${s.key}`, s]));
-    for (const x of taken) {
-      const s = byKey.get(`${x.it.idem!.scope}\u0000${x.it.idem!.key}`);
-      outcomes[x.i] = s ? outcomeFromStored(x.it.idem!, s) : { error: errors.idempotencyMismatch() };
-    }
+  return new Set(claimed.map(keyOf));
+}
+
+/** Items whose key another request already holds get that request's stored answer (or a 409). */
+async function answerTakenKeys(
+  tx: TransactionSql,
+  items: BatchItem[],
+  mine: Set<string>,
+  outcomes: (Outcome | undefined)[],
+) {
+  const taken = items.map((it, i) => ({ it, i })).filter((x) => x.it.idem && !mine.has(keyOf(x.it.idem)));
+  if (taken.length === 0) return;
+  const stored = await tx<
+    { scope: string; key: string; request_hash: string; status_code: number | null; response: unknown }[]
+  >`
+    SELECT scope, key, request_hash, status_code, response FROM idempotency_keys
+    WHERE (scope, key) IN (SELECT * FROM unnest(${taken.map((x) => x.it.idem!.scope)}::text[], ${taken.map((x) => x.it.idem!.key)}::text[]))`;
+  const byKey = new Map(stored.map((s) => [keyOf(s), s]));
+  for (const x of taken) {
+    const s = byKey.get(keyOf(x.it.idem!));
+    outcomes[x.i] = s ? outcomeFromStored(x.it.idem!, s) : { error: errors.idempotencyMismatch() };
   }
-  return items.map((_, i) => i).filter((i) => outcomes[i] === undefined);
 }
 
 /** Stores the answer of each successful keyed item; frees the key of refused ones so a retry runs again. */
@@ -122,34 +136,43 @@ async function settleKeys(
   const done = live.filter((i) => items[i]!.idem);
   const ok = done.filter((i) => 'status' in outcomes[i]!);
   const failed = done.filter((i) => 'error' in outcomes[i]!);
-  if (ok.length) {
-    await tx`
-      UPDATE idempotency_keys k SET status_code = v.status, response = v.response::jsonb
-      FROM (SELECT * FROM unnest(${ok.map((i) => items[i]!.idem!.scope)}::text[], ${ok.map((i) => items[i]!.idem!.key)}::text[],
-                                 ${ok.map((i) => (outcomes[i] as { status: number }).status)}::int[],
-                                 ${ok.map((i) => JSON.stringify((outcomes[i] as { body: unknown }).body))}::text[])
-            AS v(scope, key, status, response)) v
-      WHERE k.scope = v.scope AND k.key = v.key`;
-  }
-  if (failed.length) {
-    await tx`
-      DELETE FROM idempotency_keys
-      WHERE (scope, key) IN (SELECT * FROM unnest(${failed.map((i) => items[i]!.idem!.scope)}::text[], ${failed.map((i) => items[i]!.idem!.key)}::text[]))`;
-  }
+  await Promise.all([
+    ok.length
+      ? tx`
+          UPDATE idempotency_keys k SET status_code = v.status, response = v.response::jsonb
+          FROM (SELECT * FROM unnest(${ok.map((i) => items[i]!.idem!.scope)}::text[], ${ok.map((i) => items[i]!.idem!.key)}::text[],
+                                     ${ok.map((i) => (outcomes[i] as { status: number }).status)}::int[],
+                                     ${ok.map((i) => JSON.stringify((outcomes[i] as { body: unknown }).body))}::text[])
+                AS v(scope, key, status, response)) v
+          WHERE k.scope = v.scope AND k.key = v.key`
+      : null,
+    failed.length
+      ? tx`
+          DELETE FROM idempotency_keys
+          WHERE (scope, key) IN (SELECT * FROM unnest(${failed.map((i) => items[i]!.idem!.scope)}::text[], ${failed.map((i) => items[i]!.idem!.key)}::text[]))`
+      : null,
+  ]);
 }
 
 function uniq(xs: (string | undefined)[]): string[] {
   return [...new Set(xs.filter((x): x is string => x !== undefined))];
 }
 
+/**
+ * Everything the rules need, in one pipelined round trip. PostgreSQL runs pipelined statements in
+ * order, so the reads after the account lock see what the lock holder last committed: a club's bar
+ * and event totals are only ever read under its treasury's lock (the room's order lock).
+ * Members of `rewardClubs` (clubs whose event goal this batch crosses) are locked too, with the issuer.
+ */
 async function loadState(
   tx: TransactionSql,
   reqs: GiftRequest[],
   now: Date,
-  preloadMembers: Set<string>,
+  rewardClubs: Set<string>,
 ): Promise<BatchState> {
   const clubIds = uniq(reqs.map((r) => (r.target.type === 'club' ? r.target.clubId : undefined)));
   const gameIds = uniq(reqs.map((r) => (r.target.type === 'game' ? r.target.gameId : undefined)));
+  const senders = uniq(reqs.map((r) => r.senderId));
   const userIds = uniq(
     reqs.flatMap((r) => [
       r.senderId,
@@ -162,76 +185,87 @@ async function loadState(
       ? [[r.target.gameId, r.senderId], ...(r.target.playerId ? [[r.target.gameId, r.target.playerId]] : [])]
       : [],
   ) as [string, string][];
+  const rewards = [...rewardClubs];
+  const accountIds = uniq(reqs.flatMap(accountsOf));
 
-  const [gifts, users, games, members, players, events] = await Promise.all([
-    tx<CatalogGift[]>`
+  const [gifts, users, games, members, players, rewardMembers, locked, clubs, events, contributions] =
+    await Promise.all([
+      tx<CatalogGift[]>`
       SELECT id, name, icon, category, rarity, price, animation_url AS "animationUrl", audio_url AS "audioUrl",
              animation_duration_ms AS "animationDurationMs", active
       FROM gifts WHERE id = ANY(${uniq(reqs.map((r) => r.giftId))})`,
-    tx<UserProfile[]>`SELECT id, username, avatar, tier, level FROM users WHERE id = ANY(${userIds})`,
-    gameIds.length
-      ? tx<{ id: string; name: string }[]>`SELECT id, name FROM games WHERE id = ANY(${gameIds})`
-      : [],
-    clubPairs.length
-      ? tx<{ club_id: string; user_id: string }[]>`
+      tx<UserProfile[]>`SELECT id, username, avatar, tier, level FROM users WHERE id = ANY(${userIds})`,
+      gameIds.length
+        ? tx<{ id: string; name: string }[]>`SELECT id, name FROM games WHERE id = ANY(${gameIds})`
+        : [],
+      clubPairs.length
+        ? tx<{ club_id: string; user_id: string }[]>`
           SELECT club_id, user_id FROM club_members WHERE (club_id, user_id) IN
             (SELECT * FROM unnest(${clubPairs.map((r) => (r.target as { clubId: string }).clubId)}::text[], ${clubPairs.map((r) => r.senderId)}::text[]))`
-      : [],
-    gamePairs.length
-      ? tx<{ game_id: string; user_id: string }[]>`
+        : [],
+      gamePairs.length
+        ? tx<{ game_id: string; user_id: string }[]>`
           SELECT game_id, user_id FROM game_players WHERE (game_id, user_id) IN
             (SELECT * FROM unnest(${gamePairs.map((p) => p[0])}::text[], ${gamePairs.map((p) => p[1])}::text[]))`
-      : [],
-    clubIds.length ? liveEvents(tx, clubIds, now) : [],
-  ]);
-
-  const giftMap = new Map(gifts.map((g) => [g.id, g]));
-  // Clubs whose event goal this batch could cross need their members' wallets locked too.
-  const batchTotal = new Map<string, number>();
-  for (const r of reqs) {
-    if (r.target.type !== 'club') continue;
-    const price = giftMap.get(r.giftId)?.price ?? 0;
-    batchTotal.set(r.target.clubId, (batchTotal.get(r.target.clubId) ?? 0) + price * Math.max(0, r.quantity));
-  }
-  const rewardClubs = new Set(preloadMembers);
-  for (const e of events) {
-    if (!e.goalReached && e.totalContributed + (batchTotal.get(e.clubId) ?? 0) >= e.goal)
-      rewardClubs.add(e.clubId);
-  }
-  const membersOf = new Map<string, string[]>();
-  if (rewardClubs.size) {
-    const rows = await tx<{ club_id: string; user_id: string }[]>`
-      SELECT club_id, user_id FROM club_members WHERE club_id = ANY(${[...rewardClubs]}) ORDER BY user_id`;
-    for (const c of rewardClubs) membersOf.set(c, []);
-    for (const r of rows) membersOf.get(r.club_id)?.push(r.user_id);
-  }
-
-  const accountIds = new Set(reqs.flatMap(accountsOf));
-  for (const ms of membersOf.values()) for (const m of ms) accountIds.add(userAccount(m));
-  if (membersOf.size) accountIds.add(ISSUER);
-  const locked = await tx<{ id: string; balance: number }[]>`
-    SELECT id, balance FROM accounts WHERE id = ANY(${[...accountIds]}) ORDER BY id FOR UPDATE`;
-
-  // Under the club treasuries' locks a club's bar and event totals can no longer move: read them
-  // now, never before the lock (a value read earlier could be overwritten by a concurrent batch).
-  const [clubs, lockedEvents] = await Promise.all([
-    clubIds.length
-      ? tx<ClubInfo[]>`
+        : [],
+      rewards.length
+        ? tx<
+            { club_id: string; user_id: string }[]
+          >`SELECT club_id, user_id FROM club_members WHERE club_id = ANY(${rewards}) ORDER BY user_id`
+        : [],
+      // The lock: every account of the batch in id order, so concurrent batches never deadlock.
+      tx<{ id: string; balance: number }[]>`
+      SELECT id, balance FROM accounts
+      WHERE id = ANY(${accountIds})
+         OR (${rewards.length > 0} AND (id = ${ISSUER} OR id IN (SELECT 'user:' || user_id FROM club_members WHERE club_id = ANY(${rewards}))))
+      ORDER BY id FOR UPDATE`,
+      clubIds.length
+        ? tx<ClubInfo[]>`
           SELECT c.id, c.name, c.threshold_value AS "thresholdValue", c.experience,
                  COALESCE((SELECT json_agg(json_build_object('name', l.name, 'target', l.target) ORDER BY l.position)
                            FROM club_threshold_levels l WHERE l.club_id = c.id), '[]') AS levels
           FROM clubs c WHERE c.id = ANY(${clubIds})`
-      : [],
-    events.length ? liveEvents(tx, clubIds, now) : [],
-  ]);
-  if (lockedEvents.length)
-    await loadContributions(tx, lockedEvents, uniq(reqs.map((r) => r.senderId)), users);
+        : [],
+      clubIds.length
+        ? tx<Omit<LiveEvent, 'contributions'>[]>`
+          SELECT id, club_id AS "clubId", name, goal, ends_at AS "endsAt", total_contributed AS "totalContributed",
+                 goal_reached_at IS NOT NULL AS "goalReached", reward_club_experience AS "rewardClubExperience",
+                 reward_member_crowns AS "rewardMemberCrowns"
+          FROM club_events WHERE club_id = ANY(${clubIds}) AND starts_at <= ${now} AND ends_at > ${now}
+          ORDER BY id`
+        : [],
+      // Each live event's top 5 plus this batch's senders: enough to rank the new top 5 (totals only grow).
+      clubIds.length
+        ? tx<{ event_id: string; user_id: string; amount: number; username: string }[]>`
+          SELECT x.event_id, x.user_id, x.amount, u.username FROM (
+            SELECT c.event_id, c.user_id, c.amount,
+                   row_number() OVER (PARTITION BY c.event_id ORDER BY c.amount DESC, c.user_id) AS rn
+            FROM event_contributions c JOIN club_events e ON e.id = c.event_id
+            WHERE e.club_id = ANY(${clubIds}) AND e.starts_at <= ${now} AND e.ends_at > ${now}
+          ) x JOIN users u ON u.id = x.user_id
+          WHERE x.rn <= 5 OR x.user_id = ANY(${senders})`
+        : [],
+    ]);
+
+  const userMap = new Map(users.map((u) => [u.id, u]));
   const eventsByClub = new Map<string, LiveEvent[]>();
-  for (const e of lockedEvents) eventsByClub.set(e.clubId, [...(eventsByClub.get(e.clubId) ?? []), e]);
+  const byId = new Map<string, LiveEvent>();
+  for (const e of events) {
+    const ev: LiveEvent = { ...e, contributions: new Map() };
+    byId.set(ev.id, ev);
+    eventsByClub.set(ev.clubId, [...(eventsByClub.get(ev.clubId) ?? []), ev]);
+  }
+  for (const c of contributions) {
+    byId.get(c.event_id)?.contributions.set(c.user_id, c.amount);
+    if (!userMap.has(c.user_id))
+      userMap.set(c.user_id, { id: c.user_id, username: c.username, avatar: '', tier: '', level: 0 });
+  }
+  const membersOf = new Map<string, string[]>(rewards.map((c) => [c, []]));
+  for (const m of rewardMembers) membersOf.get(m.club_id)?.push(m.user_id);
 
   return {
-    gifts: giftMap,
-    users: new Map(users.map((u) => [u.id, u])),
+    gifts: new Map(gifts.map((g) => [g.id, g])),
+    users: userMap,
     clubs: new Map(clubs.map((c) => [c.id, c])),
     games: new Map(games.map((g) => [g.id, g])),
     clubMembers: new Set(members.map((m) => `${m.club_id}/${m.user_id}`)),
@@ -240,40 +274,6 @@ async function loadState(
     events: eventsByClub,
     membersOf,
   };
-}
-
-async function liveEvents(tx: TransactionSql, clubIds: string[], now: Date): Promise<LiveEvent[]> {
-  const rows = await tx<Omit<LiveEvent, 'contributions'>[]>`
-    SELECT id, club_id AS "clubId", name, goal, ends_at AS "endsAt", total_contributed AS "totalContributed",
-           goal_reached_at IS NOT NULL AS "goalReached", reward_club_experience AS "rewardClubExperience",
-           reward_member_crowns AS "rewardMemberCrowns"
-    FROM club_events WHERE club_id = ANY(${clubIds}) AND starts_at <= ${now} AND ends_at > ${now}
-    ORDER BY id`;
-  return rows.map((r) => ({ ...r, contributions: new Map<string, number>() }));
-}
-
-/** Each event's top 5 plus this batch's senders: enough to rank the new top 5, since totals only grow. */
-async function loadContributions(
-  tx: TransactionSql,
-  events: LiveEvent[],
-  senders: string[],
-  users: UserProfile[],
-) {
-  const rows = await tx<{ event_id: string; user_id: string; amount: number; username: string }[]>`
-    SELECT x.event_id, x.user_id, x.amount, u.username FROM (
-      SELECT event_id, user_id, amount, row_number() OVER (PARTITION BY event_id ORDER BY amount DESC, user_id) AS rn
-      FROM event_contributions WHERE event_id = ANY(${events.map((e) => e.id)})
-    ) x JOIN users u ON u.id = x.user_id
-    WHERE x.rn <= 5 OR x.user_id = ANY(${senders})`;
-  const byId = new Map(events.map((e) => [e.id, e]));
-  const known = new Set(users.map((u) => u.id));
-  for (const r of rows) {
-    byId.get(r.event_id)?.contributions.set(r.user_id, r.amount);
-    if (!known.has(r.user_id)) {
-      users.push({ id: r.user_id, username: r.username, avatar: '', tier: '', level: 0 });
-      known.add(r.user_id);
-    }
-  }
 }
 
 async function writePlan(tx: TransactionSql, plan: Plan, now: Date, notifyChannel: string) {
