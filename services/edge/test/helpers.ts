@@ -1,10 +1,4 @@
-import {
-  type Isolation,
-  type RunningService,
-  serviceEnv,
-  spawnService,
-  TEST_ADMIN_TOKEN,
-} from '@crowncast/testkit';
+import { type Isolation, ledgerApi, type RunningService, serviceEnv, spawnService } from '@crowncast/testkit';
 import { unpack } from 'msgpackr';
 import WebSocket from 'ws';
 
@@ -28,37 +22,16 @@ export function startEdge(iso: Isolation, extra: Record<string, string> = {}): P
   );
 }
 
-/** The ledger's admin API (what the host app would call). */
+/** The ledger's admin API (what the host app would call), through testkit's ledger client. */
 export function admin(ledger: RunningService) {
-  const call = async (method: string, path: string, body?: unknown) => {
-    const res = await fetch(`${ledger.url}${path}`, {
-      method,
-      headers: {
-        authorization: `Bearer ${TEST_ADMIN_TOKEN}`,
-        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-      },
-      body: body === undefined ? null : JSON.stringify(body),
-    });
-    if (res.status !== 200) throw new Error(`${method} ${path}: ${res.status} ${await res.text()}`);
-    return res.json();
-  };
+  const api = ledgerApi(ledger.url);
   return {
-    user: (id: string) => call('PUT', `/admin/users/${id}`, { username: id }),
-    grant: (id: string, amount: number) => call('POST', `/admin/users/${id}/grants`, { amount }),
-    club: (id: string) => call('PUT', `/admin/clubs/${id}`, { name: `Club ${id}` }),
+    user: (id: string) => api.admin('PUT', `/admin/users/${id}`, { username: id }),
+    grant: (id: string, amount: number) => api.admin('POST', `/admin/users/${id}/grants`, { amount }),
+    club: (id: string) => api.admin('PUT', `/admin/clubs/${id}`, { name: `Club ${id}` }),
     member: (clubId: string, userId: string, member = true) =>
-      call(member ? 'PUT' : 'DELETE', `/admin/clubs/${clubId}/members/${userId}`),
-    gift: (id: string, price = 10) =>
-      call('PUT', `/admin/gifts/${id}`, {
-        name: id,
-        icon: 'x',
-        category: 'basic',
-        rarity: 'common',
-        price,
-        animationUrl: `/a/${id}.json`,
-        audioUrl: `/a/${id}.mp3`,
-        animationDurationMs: 1000,
-      }),
+      api.admin(member ? 'PUT' : 'DELETE', `/admin/clubs/${clubId}/members/${userId}`),
+    gift: (id: string, price = 10) => api.gift(id, price),
   };
 }
 
