@@ -101,6 +101,16 @@ function openOne(spec: ConnectSpec, i: number, token: string | null): Promise<st
   });
 }
 
+/** Setup connects retry (the workloads need every socket); the connect storm does not. */
+async function openWithRetries(spec: ConnectSpec, i: number, token: string | null): Promise<string | null> {
+  let reason = await openOne(spec, i, token);
+  for (let attempt = 0; reason !== null && attempt < spec.retries; attempt++) {
+    await new Promise((r) => setTimeout(r, 250 + Math.random() * 500));
+    reason = await openOne(spec, i, token);
+  }
+  return reason;
+}
+
 async function connectAll(spec: ConnectSpec): Promise<ConnectResult> {
   const tokens: (string | null)[] = [];
   for (let k = 0; k < spec.count; k++) {
@@ -117,7 +127,7 @@ async function connectAll(spec: ConnectSpec): Promise<ConnectResult> {
     const due = start + k * gap - nowMs();
     if (due > 4) await new Promise((r) => setTimeout(r, due));
     pending.push(
-      openOne(spec, spec.from + k, tokens[k] ?? null).then((reason) => {
+      openWithRetries(spec, spec.from + k, tokens[k] ?? null).then((reason) => {
         if (reason === null) {
           connected++;
           lastOk = nowMs();

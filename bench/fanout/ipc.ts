@@ -13,6 +13,8 @@ export interface ConnectSpec {
   spreadMs: number;
   /** Give up on a socket that is not in its room after this many ms. */
   timeoutMs: number;
+  /** Attempts after a failed one (setup only; the storm counts refusals). */
+  retries: number;
   /** Room of socket i: `i % rooms`; 0 means the one big room. */
   rooms: number;
   /** Room ids are `${roomPrefix}${n}`. */
