@@ -36,8 +36,8 @@ export function simEdge(o: SimEdgeOptions) {
       connectionId: `${edgeId}-c${j}`,
       userId: userOf(o.index, j, o.connections),
       rooms: [`club:bc${n % o.clubs}`],
-      // One in ten is a passive socket, away for 20 minutes; the others were active in the last 4.
-      lastActivityAt: j % 10 === 9 ? now0 - 20 * 60_000 : now0 - Math.floor((j / o.connections) * 4 * 60_000),
+      // One in ten is a passive socket, away for 20 minutes; the others were active in the last 2.
+      lastActivityAt: j % 10 === 9 ? now0 - 20 * 60_000 : now0 - Math.floor((j / o.connections) * 2 * 60_000),
     };
   });
   let round = 0;

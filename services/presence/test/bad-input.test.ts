@@ -40,6 +40,18 @@ describe('bad input', () => {
     expect(await user(fx.svc, 'u1')).toMatchObject({ status: 'offline', devices: 0 });
   });
 
+  it('counts a connection listed twice in one heartbeat once', async () => {
+    const e = fakeEdge(fx.nc, fx.iso.prefix, 'edge-dup');
+    const c = conn('dup-1', 'dupuser', ['club:dup']);
+    e.heartbeat([c, c, { ...c, lastActivityAt: c.lastActivityAt + 1 }], 10_000);
+    const count = async () =>
+      (await api<{ data: { online: number } }>(fx.svc, '/presence/rooms/club:dup')).body.data.online;
+    await eventually(async () => (await count()) === 1);
+    e.disconnect(c);
+    await eventually(async () => (await user(fx.svc, 'dupuser')).status === 'offline');
+    expect(await count()).toBe(0);
+  });
+
   it('answers bad REST requests with a 4xx and a PRESENCE_ or AUTH_ code, never a 500', async () => {
     const cases: [string, Parameters<typeof api>[2], number, string][] = [
       ['/presence/users/bad.id', {}, 400, 'PRESENCE_VALIDATION_FAILED'],

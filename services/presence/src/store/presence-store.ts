@@ -59,8 +59,10 @@ export function createPresenceStore({ redis, prefix, clock, timings: t }: StoreD
     load: () => loadScripts(redis, Object.values(SCRIPTS)),
 
     heartbeat(hb: PresenceHeartbeat): Promise<Outcome> {
+      // A connection listed twice would be counted twice in its rooms: the last entry wins.
+      const byId = new Map(hb.connections.map((c) => [c.connectionId, c]));
       const args: (string | number)[] = [hb.edgeId, hb.sentAt, hb.intervalMs];
-      for (const c of hb.connections) args.push(c.connectionId, encodeConnection(c));
+      for (const c of byId.values()) args.push(c.connectionId, encodeConnection(c));
       return exec(SCRIPTS.heartbeat, args);
     },
 
