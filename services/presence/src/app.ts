@@ -77,6 +77,8 @@ export async function buildApp({ config, fastify = {}, clock }: BuildOptions): P
     },
   });
   await store.load();
+  const graced = await store.graceDeadEdges();
+  if (graced) app.log.info({ edges: graced }, 'edges past their deadline get one more lease after a restart');
   // After a Redis restart the script cache is empty: load again before messages flow.
   app.redis.on('ready', () => void store.load().catch(() => {}));
 

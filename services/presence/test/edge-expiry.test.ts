@@ -8,6 +8,7 @@ import {
   fakeEdge,
   metric,
   readStream,
+  startPresence,
   type UserView,
   usePresence,
 } from './helpers.js';
@@ -25,7 +26,12 @@ const batch = async (svc: RunningService, userIds: string[]) =>
   ).body.data.users;
 
 describe('an edge that stops heartbeating', () => {
-  const fx = usePresence({ EDGE_MISSED_HEARTBEATS: String(MISSED), TICK_MS: String(TICK) });
+  const env = {
+    EDGE_MISSED_HEARTBEATS: String(MISSED),
+    TICK_MS: String(TICK),
+    DEFAULT_HEARTBEAT_MS: String(INTERVAL),
+  };
+  const fx = usePresence(env);
 
   it('has every user it held shown offline within missed × interval + one tick of its last heartbeat', async () => {
     const dying = fakeEdge(fx.nc, fx.iso.prefix, 'edge-dying');
@@ -100,5 +106,24 @@ describe('an edge that stops heartbeating', () => {
     e.connect(conn('late-2', 'probe'));
     await eventually(async () => (await batch(fx.svc, ['probe']))[0]?.status === 'online');
     expect((await batch(fx.svc, ['mo']))[0]?.status).toBe('offline');
+  });
+
+  it('does not log off the users of live edges after presence itself was down longer than their lease', async () => {
+    const e = fakeEdge(fx.nc, fx.iso.prefix, 'edge-steady');
+    const c = conn('steady-1', 'sol');
+    e.heartbeat([c], INTERVAL);
+    await eventually(async () => (await batch(fx.svc, ['sol']))[0]?.status === 'online');
+    const beat = setInterval(() => e.heartbeat([c], INTERVAL), INTERVAL);
+    try {
+      await fx.svc.stop();
+      await new Promise((r) => setTimeout(r, 2 * MISSED * INTERVAL)); // the edge's deadline passes
+      const seen = fx.changes.length;
+      fx.svc = await startPresence(fx.iso, env);
+      await new Promise((r) => setTimeout(r, 3 * INTERVAL));
+      expect((await batch(fx.svc, ['sol']))[0]?.status).toBe('online');
+      expect(fx.changes.slice(seen).filter((x) => x.userId === 'sol')).toEqual([]);
+    } finally {
+      clearInterval(beat);
+    }
   });
 });

@@ -115,3 +115,15 @@ if #rooms == maxRooms then more = 1 end
 table.insert(out, 'm'); table.insert(out, tostring(more))
 return out
 `;
+
+/**
+ * On start: edges whose deadline passed while no presence replica ran get one more lease, so a
+ * restart after downtime does not log every user off until their edges' next heartbeat.
+ * ARGV[1] prefix, [2] now, [3] leaseMs.
+ */
+export const LUA_GRACE = `
+local P, now, lease = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3])
+local dead = redis.call('ZRANGEBYSCORE', P .. 'edges', '-inf', '(' .. now)
+for _, e in ipairs(dead) do redis.call('ZADD', P .. 'edges', now + lease, e) end
+return #dead
+`;

@@ -8,7 +8,7 @@ import type {
 import type { Redis } from 'ioredis';
 import { encodeConnection } from '../domain/connection.js';
 import { type Outcome, parseOutcome } from '../domain/records.js';
-import { LUA_DISCONNECT, LUA_HEARTBEAT, LUA_NOTICE, LUA_TICK } from './lua-scripts.js';
+import { LUA_DISCONNECT, LUA_GRACE, LUA_HEARTBEAT, LUA_NOTICE, LUA_TICK } from './lua-scripts.js';
 import { loadScripts, run, script } from './scripts.js';
 
 export interface Timings {
@@ -33,6 +33,7 @@ const SCRIPTS = {
   notice: script('notice', LUA_NOTICE),
   disconnect: script('disconnect', LUA_DISCONNECT),
   tick: script('tick', LUA_TICK),
+  grace: script('grace', LUA_GRACE),
 };
 
 /** Limits of one sweeper run, so a single script never blocks Redis for long. */
@@ -80,6 +81,12 @@ export function createPresenceStore({ redis, prefix, clock, timings: t }: StoreD
 
     disconnect(n: PresenceConnectionNotice): Promise<Outcome> {
       return exec(SCRIPTS.disconnect, [n.edgeId, n.connection.connectionId, t.tombstoneMs]);
+    },
+
+    /** Run once at start: edges that expired while presence was down get one more lease. */
+    async graceDeadEdges(): Promise<number> {
+      const lease = t.defaultHeartbeatMs * t.missedHeartbeats;
+      return Number(await run(redis, SCRIPTS.grace, [prefix, clock(), lease]));
     },
 
     tick(): Promise<Outcome> {
