@@ -14,6 +14,7 @@ import { startRelay } from './outbox/relay.js';
 import analyticsPlugin from './plugins/analytics.js';
 import authPlugin from './plugins/auth.js';
 import errorsPlugin from './plugins/errors.js';
+import inputGuard from './plugins/input-guard.js';
 import membershipPlugin from './plugins/membership.js';
 import metricsPlugin from './plugins/metrics.js';
 import natsPlugin from './plugins/nats.js';
@@ -37,6 +38,7 @@ export async function buildApp({ config, fastify = {} }: BuildOptions): Promise<
   const notifyChannel = `crowncast_outbox_${config.DATABASE_SCHEMA}`;
 
   await app.register(errorsPlugin);
+  await app.register(inputGuard);
   await app.register(postgresPlugin, {
     url: config.DATABASE_URL,
     schema: config.DATABASE_SCHEMA,

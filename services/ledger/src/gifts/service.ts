@@ -1,7 +1,7 @@
 import type { Redis } from 'ioredis';
 import type { Sql } from 'postgres';
 import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
-import { errors, type LedgerError } from '../domain/errors.js';
+import { errors, LedgerError } from '../domain/errors.js';
 import { accountsOf } from '../domain/gift-plan.js';
 import { checkShape, type GiftLimits, type GiftRequest } from '../domain/gift-rules.js';
 import { type Answer, claimFor, type IdemOutcome, lookupKey } from '../idempotency.js';
@@ -43,7 +43,7 @@ export function createGiftService(o: GiftServiceOptions): GiftService {
   const rate = limiter('gift', o.ratePerMin);
   const spam = limiter('same-gift', o.spamSamePerMin);
   const batcher = new Batcher<BatchItem, Outcome>(
-    (items) => commitGiftBatch(o.sql, items, o.limits, o.notifyChannel),
+    (items) => commitIsolated(items, (part) => commitGiftBatch(o.sql, part, o.limits, o.notifyChannel)),
     {
       max: o.batchMax,
       concurrency: o.batchConcurrency,
@@ -97,4 +97,45 @@ export function createGiftService(o: GiftServiceOptions): GiftService {
 function unwrap(o: IdemOutcome): Answer {
   if ('error' in o) throw o.error;
   return o;
+}
+
+/** SQLSTATE classes caused by one request's data (22: data exception, 23: integrity violation). */
+function isDataError(err: unknown): err is { code: string; message: string } {
+  const code = (err as { code?: unknown }).code;
+  return typeof code === 'string' && /^2[23][0-9A-Z]{3}$/.test(code);
+}
+
+/**
+ * One request whose data PostgreSQL refuses must not fail the others batched with it: the batch is
+ * split in halves and committed again until the request that fails stands alone. Class 22 (bad data)
+ * is that request's 400; anything else is thrown as before.
+ */
+export async function commitIsolated(
+  items: BatchItem[],
+  commit: (items: BatchItem[]) => Promise<Outcome[]>,
+): Promise<Outcome[]> {
+  try {
+    return await commit(items);
+  } catch (err) {
+    if (!isDataError(err)) throw err;
+    if (items.length === 1) {
+      if (err.code.startsWith('22')) {
+        return [
+          {
+            error: new LedgerError(
+              400,
+              'LEDGER_VALIDATION_FAILED',
+              'the request holds data the ledger cannot store',
+            ),
+          },
+        ];
+      }
+      throw err;
+    }
+    const half = Math.ceil(items.length / 2);
+    return [
+      ...(await commitIsolated(items.slice(0, half), commit)),
+      ...(await commitIsolated(items.slice(half), commit)),
+    ];
+  }
 }
