@@ -108,7 +108,9 @@ const json = { 'content-type': 'application/json' };
 
 /** Percent-encodes a hostile string for a path segment (lone surrogates become U+FFFD first). */
 function pathSafe(s: string): string {
-  return encodeURIComponent(s.replace(/[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g, '\ufffd'));
+  return encodeURIComponent(
+    s.replace(/[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g, '\ufffd'),
+  );
 }
 
 /** Builds `n` cases of class `cls`. Every case is invalid or not allowed: none may move a crown. */

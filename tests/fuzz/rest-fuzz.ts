@@ -5,36 +5,11 @@ import postgres from 'postgres';
 import { request } from 'undici';
 import { adminCall, inParallel } from '../lib/admin.js';
 import { Stack } from '../lib/stack.js';
+import { ledgerCodes } from './documented.js';
 import { type FuzzWorld, makeCases, REST_CLASSES, type RestCase, rng } from './rest-cases.js';
 
-/** Every code docs/ledger.md documents, with its status. */
-export const DOCUMENTED: Record<string, number> = {
-  LEDGER_VALIDATION_FAILED: 400,
-  LEDGER_INVALID_QUANTITY: 400,
-  LEDGER_MESSAGE_TOO_LONG: 400,
-  LEDGER_SELF_GIFT: 422,
-  LEDGER_INVALID_IDEMPOTENCY_KEY: 400,
-  LEDGER_IDEMPOTENCY_KEY_REUSED: 409,
-  LEDGER_IDEMPOTENCY_IN_PROGRESS: 409,
-  LEDGER_SPAM_DETECTED: 429,
-  LEDGER_RATE_LIMITED: 429,
-  LEDGER_GIFT_NOT_FOUND: 404,
-  LEDGER_USER_NOT_FOUND: 404,
-  LEDGER_RECIPIENT_NOT_FOUND: 404,
-  LEDGER_NOT_A_MEMBER: 403,
-  LEDGER_NOT_A_PLAYER: 403,
-  LEDGER_INSUFFICIENT_CROWNS: 422,
-  LEDGER_INVALID_CURSOR: 400,
-  LEDGER_PAYLOAD_TOO_LARGE: 413,
-  LEDGER_UNSUPPORTED_MEDIA_TYPE: 415,
-  LEDGER_ROUTE_NOT_FOUND: 404,
-  LEDGER_ADMIN_UNAUTHORIZED: 401,
-  AUTH_TOKEN_MISSING: 401,
-  AUTH_TOKEN_INVALID: 401,
-  AUTH_TOKEN_EXPIRED: 401,
-  AUTH_ALGORITHM_NOT_ALLOWED: 401,
-  AUTH_CLAIM_INVALID: 401,
-};
+/** Every code docs/ledger.md documents, with its status (read from the doc). */
+export const DOCUMENTED: Record<string, number> = ledgerCodes();
 
 export interface FuzzRow {
   class: string;
