@@ -21,7 +21,10 @@ export async function publishAtRate(
   for (;;) {
     const elapsed = performance.now() - start;
     if (elapsed >= durationMs || stop?.stopped) break;
-    const due = Math.min(Math.floor((elapsed * rate) / 1000) + 1, Math.ceil((durationMs * rate) / 1000));
+    const due = Math.min(
+      Math.floor((elapsed * rate) / 1000) + 1,
+      Math.max(1, Math.round((durationMs * rate) / 1000)),
+    );
     while (sent < due) target.publish(pick(sent++), phase);
     await sleep(TICK_MS);
   }

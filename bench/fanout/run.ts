@@ -1,8 +1,10 @@
+import { loadavg } from 'node:os';
 import { ClientPool } from './client-pool.js';
 import { readConfig } from './config.js';
 import { ensureFdLimit } from './fd-limit.js';
 import { sleep } from './publisher.js';
 import { emptyResults, printTable, writeResults } from './report.js';
+import { round } from './stats.js';
 import { startCrowncast } from './targets/crowncast.js';
 import { startRawWs } from './targets/raw-ws.js';
 import { startSocketIo } from './targets/socketio.js';
@@ -33,11 +35,16 @@ const watchdog = setTimeout(() => {
 }, budgetMs);
 
 async function runTarget(name: TargetName): Promise<void> {
-  log(`\n== ${name}`);
+  log(
+    `\n== ${name} (load average ${loadavg()
+      .map((l) => l.toFixed(1))
+      .join(' ')})`,
+  );
   const target = await starters[name]();
   const pool = await ClientPool.start(cfg.clientProcs);
   const ctx: Ctx = { cfg, pool, target, log };
-  const d: Record<string, unknown> = {};
+  // The machine is shared: the load average tells how much else was running.
+  const d: Record<string, unknown> = { load_average_at_start: loadavg().map((l) => round(l, 2)) };
   details[name] = d;
   try {
     await target.prepare(cfg.connections, cfg.manyRooms);
@@ -85,6 +92,7 @@ for (const name of cfg.targets as TargetName[]) {
     details[`${name}_error`] = String(err);
   }
 }
+details.finished = new Date().toISOString();
 printTable(results);
 log(`\nwrote ${writeResults(results, details)}`);
 clearTimeout(watchdog);
