@@ -92,3 +92,14 @@ describe('idle and away timers (short configured timings, no new messages)', () 
     expect(fx.changes.every((x) => x.devices === 1)).toBe(true);
   });
 });
+
+describe('the injectable clock (CLOCK_OFFSET_MS)', () => {
+  // This presence process lives 6 minutes ahead of the edges.
+  const fx = usePresence({ CLOCK_OFFSET_MS: String(6 * MIN) });
+
+  it('judges idle by its own clock: fresh activity from the edge is already 6 minutes old', async () => {
+    fakeEdge(fx.nc, fx.iso.prefix, 'edge-clock').connect(conn('c-gus', 'gus', [], Date.now()));
+    await eventually(async () => (await user(fx.svc, 'gus')).devices === 1);
+    expect((await user(fx.svc, 'gus')).status).toBe('idle');
+  });
+});
