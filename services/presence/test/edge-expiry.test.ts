@@ -53,7 +53,8 @@ describe('an edge that stops heartbeating', () => {
     try {
       // Not expired early: a heartbeat late by less than (missed − 1) intervals fx.changes nothing.
       await new Promise((r) => setTimeout(r, (MISSED - 1) * INTERVAL - 100));
-      expect((await batch(fx.svc, users)).every((u) => u.status === 'online')).toBe(true);
+      const early = (await batch(fx.svc, users)).filter((u) => u.status !== 'online').length;
+      expect(early, 'users expired before the deadline').toBe(0);
 
       await eventually(
         async () => (await batch(fx.svc, users.slice(1))).every((u) => u.status === 'offline'),
@@ -61,8 +62,9 @@ describe('an edge that stops heartbeating', () => {
         20,
       );
       const took = Date.now() - lastBeat;
-      expect(took).toBeLessThanOrEqual(MISSED * INTERVAL + TICK + 500);
-      expect(took).toBeGreaterThanOrEqual((MISSED - 1) * INTERVAL);
+      // Slack for a loaded 2-core machine: the bound itself is MISSED × INTERVAL + TICK.
+      expect(took, 'offline too late').toBeLessThanOrEqual(MISSED * INTERVAL + TICK + 1000);
+      expect(took, 'offline too early').toBeGreaterThanOrEqual((MISSED - 1) * INTERVAL);
       expect((await batch(fx.svc, ['d0']))[0]).toMatchObject({ status: 'online', devices: 1 });
     } finally {
       clearInterval(keepAlive);
