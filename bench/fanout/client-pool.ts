@@ -85,6 +85,7 @@ export class ClientPool {
       latencies: all.flatMap((s) => s.stats.latencies),
       open: all.reduce((a, s) => a + s.stats.open, 0),
       lost: all.reduce((a, s) => a + s.stats.lost, 0),
+      cpuMs: all.reduce((a, s) => a + s.stats.cpuMs, 0),
     };
   }
 

@@ -144,8 +144,13 @@ async function connectAll(spec: ConnectSpec): Promise<ConnectResult> {
   };
 }
 
+let lastCpu = process.cpuUsage();
+
 function takeStats(phase: number): PhaseStats {
+  const cpu = process.cpuUsage(lastCpu);
+  lastCpu = process.cpuUsage();
   const stats = {
+    cpuMs: (cpu.user + cpu.system) / 1000,
     delivered: counts[phase]!,
     frames: frames[phase]!,
     latencies: samples[phase]!,

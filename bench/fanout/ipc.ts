@@ -41,6 +41,8 @@ export interface PhaseStats {
   /** Sockets open right now / closed after they were in. */
   open: number;
   lost: number;
+  /** CPU the client processes used since the previous stats call, ms (summed over processes). */
+  cpuMs: number;
 }
 
 export type ToClient =

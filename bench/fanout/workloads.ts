@@ -3,7 +3,7 @@ import type { BenchConfig } from './config.js';
 import { PHASES } from './event.js';
 import type { ConnectSpec, PhaseStats } from './ipc.js';
 import { publishAtRate, sleep } from './publisher.js';
-import { rssKb } from './servers/fork-server.js';
+import { cpuMs, rssKb } from './servers/fork-server.js';
 import { type Percentiles, percentiles, round } from './stats.js';
 import type { RoomRef, Target } from './targets/target.js';
 
@@ -55,13 +55,26 @@ async function measure(
   durationMs: number,
   pick: (k: number) => RoomRef,
   drainMs = DRAIN_MS,
-): Promise<{ published: number; stats: PhaseStats; bus: Percentiles | null }> {
+): Promise<{ published: number; stats: PhaseStats; bus: Percentiles | null; cpu: CpuShare }> {
   const phase = nextPhase();
   ctx.target.busLatencies?.();
+  await ctx.pool.stats(phase);
+  const cpu0 = cpuMs(ctx.target.pid);
+  const t0 = performance.now();
   const published = await publishAtRate(ctx.target, rate, durationMs, phase, pick);
   await sleep(drainMs);
+  const wall = performance.now() - t0;
+  const serverCpu = cpuMs(ctx.target.pid) - cpu0;
   const bus = ctx.target.busLatencies ? percentiles(ctx.target.busLatencies()) : null;
-  return { published, stats: await ctx.pool.stats(phase), bus };
+  const stats = await ctx.pool.stats(phase);
+  // Shares of one core over the window (publishing + drain): 1.0 = one core busy the whole time.
+  const cpu = { server: round(serverCpu / wall, 2), clients: round(stats.cpuMs / wall, 2) };
+  return { published, stats, bus, cpu };
+}
+
+export interface CpuShare {
+  server: number;
+  clients: number;
 }
 
 async function warmUp(ctx: Ctx, rate: number, pick: (k: number) => RoomRef): Promise<void> {
@@ -75,6 +88,7 @@ export interface BigRoomResult extends Percentiles {
   rss_connected_mb: number;
   /** Publish to the republished copy on NATS (Crowncast only): the part of the latency before the edge. */
   bus: Percentiles | null;
+  cpu: CpuShare;
 }
 
 export async function bigRoom(ctx: Ctx): Promise<{ result: BigRoomResult; connected: number }> {
@@ -84,7 +98,7 @@ export async function bigRoom(ctx: Ctx): Promise<{ result: BigRoomResult; connec
   await sleep(2_000);
   const rss1 = rssKb(target.pid);
   await warmUp(ctx, cfg.bigRoomRate, () => BIG);
-  const { published, stats, bus } = await measure(ctx, cfg.bigRoomRate, cfg.seconds * 1000, () => BIG);
+  const { published, stats, bus, cpu } = await measure(ctx, cfg.bigRoomRate, cfg.seconds * 1000, () => BIG);
   return {
     connected,
     result: {
@@ -94,6 +108,7 @@ export async function bigRoom(ctx: Ctx): Promise<{ result: BigRoomResult; connec
       rss_idle_mb: round(rss0 / 1024),
       rss_connected_mb: round(rss1 / 1024),
       bus,
+      cpu,
     },
   };
 }
@@ -104,6 +119,7 @@ export interface Step {
   p99_ms: number;
   ok: boolean;
   events_per_frame: number;
+  cpu: CpuShare;
   bus_p99_ms?: number;
 }
 
@@ -118,7 +134,7 @@ export async function saturation(ctx: Ctx, connected: number): Promise<{ best: n
   const steps: Step[] = [];
   let lostSockets = false;
   const run = async (rate: number): Promise<Step> => {
-    const { published, stats, bus } = await measure(ctx, rate, stepMs, () => BIG, 1_000);
+    const { published, stats, bus, cpu } = await measure(ctx, rate, stepMs, () => BIG, 1_000);
     const p99 = percentiles(stats.latencies).p99_ms;
     const busP99 = bus ? bus.p99_ms : null;
     const ok =
@@ -129,6 +145,7 @@ export async function saturation(ctx: Ctx, connected: number): Promise<{ best: n
       p99_ms: p99,
       ok,
       events_per_frame: round(stats.delivered / Math.max(1, stats.frames), 2),
+      cpu,
       ...(busP99 === null ? {} : { bus_p99_ms: busP99 }),
     };
     ctx.log(`  saturation ${JSON.stringify(step)}${stats.lost ? ` lost=${stats.lost}` : ''}`);
@@ -179,17 +196,18 @@ async function drain(ctx: Ctx): Promise<void> {
 
 export async function manyRooms(
   ctx: Ctx,
-): Promise<Percentiles & { delivered_ratio: number; bus: Percentiles | null }> {
+): Promise<Percentiles & { delivered_ratio: number; bus: Percentiles | null; cpu: CpuShare }> {
   const { cfg } = ctx;
   const connected = await connectForWorkload(ctx, cfg.manyRooms);
   const pick = (k: number): RoomRef => ({ big: false, index: k % cfg.manyRooms });
   await warmUp(ctx, cfg.manyRoomsRate, pick);
-  const { published, stats, bus } = await measure(ctx, cfg.manyRoomsRate, cfg.seconds * 1000, pick);
+  const { published, stats, bus, cpu } = await measure(ctx, cfg.manyRoomsRate, cfg.seconds * 1000, pick);
   const perRoom = connected / cfg.manyRooms;
   return {
     ...percentiles(stats.latencies),
     delivered_ratio: round(stats.delivered / (published * perRoom), 4),
     bus,
+    cpu,
   };
 }
 
