@@ -69,7 +69,7 @@ describe('an edge that stops heartbeating', () => {
     } finally {
       clearInterval(keepAlive);
     }
-    expect(await metric(fx.svc, 'crowncast_presence_edges_expired_total')).toBe(1);
+    expect(await metric(fx.svc, 'crowncast_presence_edges_expired_total')).toBeGreaterThanOrEqual(1);
     const left = await eventually(async () => {
       const evs = (await readStream(fx.nc, fx.iso, roomSubject('club:dz', fx.iso.prefix))).filter(
         (x) => x.event.type === 'club:member:disconnected',
