@@ -81,6 +81,27 @@ describe('bad input', () => {
       expect({ path, status: r.status, code: r.body.error?.code }).toEqual({ path, status, code });
       expect(r.body.success).toBe(false);
     }
+    const auth = { authorization: `Bearer ${await tokenFor('x')}` };
+    const post = (body: string, type: string) =>
+      fetch(`${fx.svc.url}/presence/users:batch`, {
+        method: 'POST',
+        headers: { ...auth, 'content-type': type },
+        body,
+      });
+    const big = await post(JSON.stringify({ userIds: ['a'], pad: 'x'.repeat(100_000) }), 'application/json');
+    expect([big.status, ((await big.json()) as { error: { code: string } }).error.code]).toEqual([
+      413,
+      'PRESENCE_PAYLOAD_TOO_LARGE',
+    ]);
+    const text = await post('<userIds/>', 'application/xml');
+    expect([text.status, ((await text.json()) as { error: { code: string } }).error.code]).toEqual([
+      415,
+      'PRESENCE_UNSUPPORTED_MEDIA_TYPE',
+    ]);
+    for (const path of ['/presence/users/%00', '/presence/rooms/club:%00x', '/presence/rooms/%E0%A4%A']) {
+      const r = await fetch(`${fx.svc.url}${path}`, { headers: auth });
+      expect({ path, status: r.status }).toEqual({ path, status: 400 });
+    }
     const raw = await fetch(`${fx.svc.url}/presence/users:batch`, {
       method: 'POST',
       headers: { authorization: `Bearer ${await tokenFor('x')}`, 'content-type': 'application/json' },
