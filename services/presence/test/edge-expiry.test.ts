@@ -51,7 +51,7 @@ describe('an edge that stops heartbeating', () => {
     const lastBeat = Date.now();
     const keepAlive = setInterval(() => other.heartbeat([survivor], INTERVAL), INTERVAL);
     try {
-      // Not expired early: a heartbeat late by less than (missed − 1) intervals fx.changes nothing.
+      // Not expired early: a heartbeat late by less than (missed − 1) intervals changes nothing.
       await new Promise((r) => setTimeout(r, (MISSED - 1) * INTERVAL - 100));
       const early = (await batch(fx.svc, users)).filter((u) => u.status !== 'online').length;
       expect(early, 'users expired before the deadline').toBe(0);

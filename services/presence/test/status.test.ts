@@ -1,3 +1,5 @@
+import { PresenceStatusData, roomSubject } from '@crowncast/protocol';
+import { jetstreamManager } from '@nats-io/jetstream';
 import { describe, expect, it } from 'vitest';
 import { api, conn, eventually, fakeEdge, startPresence, usePresence, user } from './helpers.js';
 
@@ -58,8 +60,10 @@ describe('user status with the default timings (idle 5 min, away 15 min)', () =>
 
     e.activity(conn('c-carol', 'carol', [], Date.now()));
     await eventually(async () => (await user(fx.svc, 'carol')).status === 'online');
-    const carol = fx.changes.filter((c) => c.userId === 'carol').map((c) => c.status);
-    expect(carol).toEqual(['away', 'online']);
+    // The change message may arrive a moment after the REST answer shows it.
+    const carol = () => fx.changes.filter((c) => c.userId === 'carol').map((c) => c.status);
+    await eventually(async () => carol().length === 2);
+    expect(carol()).toEqual(['away', 'online']);
   });
 
   it('keeps presence across a restart of the presence process', async () => {
@@ -101,5 +105,33 @@ describe('the injectable clock (CLOCK_OFFSET_MS)', () => {
     fakeEdge(fx.nc, fx.iso.prefix, 'edge-clock').connect(conn('c-gus', 'gus', [], Date.now()));
     await eventually(async () => (await user(fx.svc, 'gus')).devices === 1);
     expect((await user(fx.svc, 'gus')).status).toBe('idle');
+  });
+});
+
+describe('status changes in the private room (PUBLISH_USER_STATUS=true)', () => {
+  const fx = usePresence({ PUBLISH_USER_STATUS: 'true' });
+
+  it('publishes presence:status into room.user.<id>, once per change, with the id as Nats-Msg-Id', async () => {
+    const e = fakeEdge(fx.nc, fx.iso.prefix, 'edge-priv');
+    const c = conn('c-hal', 'hal');
+    e.connect(c);
+    await eventually(async () => (await user(fx.svc, 'hal')).status === 'online');
+    e.disconnect(c);
+    await eventually(async () => (await user(fx.svc, 'hal')).status === 'offline');
+    const jsm = await jetstreamManager(fx.nc);
+    const got = await eventually(async () => {
+      const info = await jsm.streams.info(fx.iso.stream);
+      const out: { msgId: string | undefined; body: { type: string; id: string; data: unknown } }[] = [];
+      for (let seq = info.state.first_seq; seq <= info.state.last_seq && info.state.messages > 0; seq++) {
+        const m = await jsm.streams.getMessage(fx.iso.stream, { seq });
+        if (m?.subject === roomSubject('user:hal', fx.iso.prefix)) {
+          out.push({ msgId: m.header?.get('Nats-Msg-Id'), body: m.json() });
+        }
+      }
+      return out.length === 2 ? out : false;
+    });
+    expect(got.map((g) => g.body.type)).toEqual(['presence:status', 'presence:status']);
+    expect(got.map((g) => PresenceStatusData.parse(g.body.data).status)).toEqual(['online', 'offline']);
+    for (const g of got) expect(g.msgId).toBe(g.body.id);
   });
 });
