@@ -100,13 +100,15 @@ describe('inbound messages', () => {
     c.ws.send(JSON.stringify({ type: 'gift:send', id: 'u1', data: {} }));
     c.ws.send(JSON.stringify({ type: 'club:join', id: 'v1', data: { clubId: 'has a space' } }));
     c.ws.send(Buffer.from([1, 2, 3]), { binary: true });
-    await c.until((fs) => fs.filter((f) => f.type === 'error').length === 5 && true);
+    c.ws.send('null'); // valid JSON that is no message: it must be answered too
+    await c.until((fs) => fs.filter((f) => f.type === 'error').length === 6 && true);
     const errors = c.frames.filter((f) => f.type === 'error');
     expect(errors.map((e) => e.code)).toEqual([
       'BAD_FRAME',
       'BAD_FRAME',
       'UNKNOWN_TYPE',
       'VALIDATION_FAILED',
+      'BAD_FRAME',
       'BAD_FRAME',
     ]);
     expect(errors[2]?.id).toBe('u1');

@@ -31,7 +31,13 @@ export function sendError(
   });
 }
 
-/** Decodes one inbound frame; null (after answering BAD_FRAME) when it is not a message at all. */
+/** Marks a frame that did not decode (already answered with BAD_FRAME). */
+const UNDECODABLE = Symbol('undecodable');
+
+/**
+ * Decodes one inbound frame; UNDECODABLE (after answering BAD_FRAME) when it is not a message at
+ * all. A sentinel, not null: `null` is valid JSON and must reach the shape check to be answered.
+ */
 function decode(conn: EdgeConnection, d: RoomDeps, data: Buffer, isBinary: boolean): unknown {
   try {
     if (isBinary) {
@@ -46,7 +52,7 @@ function decode(conn: EdgeConnection, d: RoomDeps, data: Buffer, isBinary: boole
       'BAD_FRAME',
       `the frame is not ${isBinary ? 'MessagePack' : 'JSON'}: ${(err as Error).message}`.slice(0, 200),
     );
-    return null;
+    return UNDECODABLE;
   }
 }
 
@@ -59,10 +65,10 @@ export async function handleMessage(
   isBinary: boolean,
 ): Promise<void> {
   const raw = decode(conn, d, data, isBinary);
-  if (raw === null) return;
-  const head = raw as { type?: unknown; id?: unknown };
+  if (raw === UNDECODABLE) return;
+  const head = raw as { type?: unknown; id?: unknown } | null;
   const id = typeof head?.id === 'string' ? head.id.slice(0, 64) : undefined;
-  if (typeof raw !== 'object' || typeof head.type !== 'string') {
+  if (typeof raw !== 'object' || head === null || typeof head.type !== 'string') {
     return sendError(conn, d, 'BAD_FRAME', 'a message is an object with a string "type"', { id });
   }
   if (!KNOWN.has(head.type)) {
