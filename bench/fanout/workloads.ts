@@ -8,7 +8,6 @@ import { type Percentiles, percentiles, round } from './stats.js';
 import type { RoomRef, Target } from './targets/target.js';
 
 const BIG: RoomRef = { big: true };
-const DRAIN_MS = 2_000;
 // Setup connects are paced below what a busy server's accept queue (backlog 511) absorbs.
 const SETUP_CONNECTS_PER_S = 1_000;
 
@@ -17,6 +16,11 @@ export interface Ctx {
   pool: ClientPool;
   target: Target;
   log: (line: string) => void;
+}
+
+/** Settling, warm-up and drain waits: 2 s in a full run, shorter in a quick check. */
+function settleMs(cfg: BenchConfig): number {
+  return Math.min(2_000, Math.max(500, cfg.seconds * 250));
 }
 
 let phaseCounter = 0;
@@ -54,7 +58,7 @@ async function measure(
   rate: number,
   durationMs: number,
   pick: (k: number) => RoomRef,
-  drainMs = DRAIN_MS,
+  drainMs = settleMs(ctx.cfg),
 ): Promise<{ published: number; stats: PhaseStats; bus: Percentiles | null; cpu: CpuShare }> {
   const phase = nextPhase();
   ctx.target.busLatencies?.();
@@ -78,7 +82,7 @@ export interface CpuShare {
 }
 
 async function warmUp(ctx: Ctx, rate: number, pick: (k: number) => RoomRef): Promise<void> {
-  await measure(ctx, rate, 1_000, pick, 500);
+  await measure(ctx, rate, settleMs(ctx.cfg), pick, 500);
 }
 
 export interface BigRoomResult extends Percentiles {
@@ -95,7 +99,7 @@ export async function bigRoom(ctx: Ctx): Promise<{ result: BigRoomResult; connec
   const { cfg, target } = ctx;
   const rss0 = rssKb(target.pid);
   const connected = await connectForWorkload(ctx, 0);
-  await sleep(2_000);
+  await sleep(settleMs(cfg));
   const rss1 = rssKb(target.pid);
   await warmUp(ctx, cfg.bigRoomRate, () => BIG);
   const { published, stats, bus, cpu } = await measure(ctx, cfg.bigRoomRate, cfg.seconds * 1000, () => BIG);
@@ -173,9 +177,9 @@ export async function saturation(ctx: Ctx, connected: number): Promise<{ best: n
     if ((await run(rate)).ok) good = rate;
     else bad = rate;
   }
-  // Two bisections narrow the limit to a quarter of the last doubling; a server that dropped sockets
+  // Two bisections (one in a quick check) narrow the limit to a quarter of the last doubling; a server that dropped sockets
   // has fewer left, so its later steps would not be comparable.
-  for (let i = 0; i < 2 && bad && good && !lostSockets; i++) {
+  for (let i = 0; i < (cfg.seconds >= 10 ? 2 : 1) && bad && good && !lostSockets; i++) {
     const mid = Math.round((good + bad) / 2);
     if (mid === good || mid === bad) break;
     if ((await run(mid)).ok) good = mid;
