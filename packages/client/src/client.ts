@@ -35,7 +35,15 @@ type Pending = {
   join?: Room;
 };
 type Waiter = { resolve(r: JoinResult): void; reject(err: Error): void };
-type Joined = { kind: 'club' | 'game'; id: string; result: JoinResult | null; waiters: Waiter[] };
+type Joined = {
+  kind: 'club' | 'game';
+  id: string;
+  result: JoinResult | null;
+  waiters: Waiter[];
+  retries: number;
+};
+/** Join errors that say "not now" rather than "no": the join is tried again. */
+const RETRY_JOIN = new Set(['MEMBERSHIP_UNAVAILABLE', 'REPLAY_FAILED', 'REQUEST_TIMEOUT']);
 
 /**
  * One connection to the edge, kept alive across losses: reconnects with backoff, rejoins its rooms
@@ -336,7 +344,7 @@ export class CrowncastClient extends Emitter<ClientEvents> {
     const existing = this.joined.get(room);
     if (existing?.result) return Promise.resolve(existing.result);
     return new Promise((resolve, reject) => {
-      const j = existing ?? { kind, id, result: null, waiters: [] };
+      const j = existing ?? { kind, id, result: null, waiters: [], retries: 0 };
       j.waiters.push({ resolve, reject });
       if (existing) return;
       this.joined.set(room, j);
@@ -350,6 +358,16 @@ export class CrowncastClient extends Emitter<ClientEvents> {
     const message = { type: `${j.kind}:join`, data } as Request;
     const settle = (err: Error | null, ack?: Record<string, unknown>) => {
       if (this.joined.get(room) !== j) return;
+      if (err && err instanceof CrowncastError && RETRY_JOIN.has(err.code)) {
+        // The edge could not ask the ledger (or replay) this time: the room is still wanted.
+        this.emit('error', err);
+        const delay = backoffDelay(j.retries++, this.o.backoff, this.o.random);
+        this.o.clock.setTimeout(() => {
+          if (this.current === State.Connected && this.joined.get(room) === j) this.sendJoin(room, j);
+        }, delay);
+        return;
+      }
+      j.retries = 0;
       const waiters = j.waiters.splice(0);
       if (err) {
         this.joined.delete(room);
