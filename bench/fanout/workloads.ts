@@ -52,7 +52,7 @@ async function connectForWorkload(ctx: Ctx, rooms: number): Promise<number> {
   return r.connected;
 }
 
-/** Measures one window at a fixed rate: warm-up second first, then the measured phase, then drain. */
+/** One window at a fixed rate: publish, let it drain, then take the phase's counts and samples. */
 async function measure(
   ctx: Ctx,
   rate: number,
