@@ -136,7 +136,7 @@ export class LedgerApi {
         method,
         headers,
         body: body === undefined ? null : JSON.stringify(body),
-        signal: AbortSignal.timeout(this.o.timeoutMs),
+        signal: timeoutSignal(this.o.timeoutMs),
       });
     } catch (err) {
       throw new CrowncastError('NETWORK_ERROR', `${method} ${path}: ${String(err)}`);
@@ -149,6 +149,13 @@ export class LedgerApi {
     const e = json?.success === false ? json.error : { code: 'HTTP_ERROR', message: res.statusText };
     throw new CrowncastError(e.code, e.message, res.status, 'details' in e ? e.details : undefined);
   }
+}
+
+/** AbortSignal.timeout where it exists (browsers, Node); older React Native has none: no timeout there. */
+function timeoutSignal(ms: number): AbortSignal | null {
+  return typeof AbortSignal !== 'undefined' && typeof AbortSignal.timeout === 'function'
+    ? AbortSignal.timeout(ms)
+    : null;
 }
 
 function retryable(err: unknown): boolean {
