@@ -23,7 +23,7 @@ const DEADLOCK = '40P01';
 const SERIALIZATION = '40001';
 
 /**
- * Commits a batch of gifts in ONE PostgreSQL transaction and two round trips plus COMMIT: claim the
+ * Commits a batch of gifts in ONE PostgreSQL transaction, three round trips inside it: claim the
  * idempotency keys, read what the rules need and lock every account involved in id order (no
  * deadlocks between batches); apply the pure plan; write every row set-based and NOTIFY the relay.
  */
@@ -65,7 +65,7 @@ async function runBatch(
 ): Promise<Outcome[]> {
   const now = new Date();
   const outcomes: (Outcome | undefined)[] = new Array(items.length);
-  // One pipelined round trip: claim the keys, read, lock, read under the lock (see loadState).
+  // The key claims run alongside loadState's reads and lock: their order does not matter.
   const [claimed, state] = await Promise.all([
     claimKeys(tx, items),
     loadState(
@@ -86,7 +86,7 @@ async function runBatch(
     const i = live[k] as number;
     outcomes[i] = r.ok ? { status: 200, body: { success: true, data: r.response } } : { error: r.error };
   });
-  // One pipelined round trip for every write, the keys' answers and the relay's wake-up.
+  // Every write, the keys' answers and the relay's wake-up together: their order does not matter.
   await Promise.all([writePlan(tx, plan, now, notifyChannel), settleKeys(tx, items, live, outcomes)]);
   return outcomes as Outcome[];
 }
@@ -159,9 +159,9 @@ function uniq(xs: (string | undefined)[]): string[] {
 }
 
 /**
- * Everything the rules need, in one pipelined round trip. PostgreSQL runs pipelined statements in
- * order, so the reads after the account lock see what the lock holder last committed: a club's bar
- * and event totals are only ever read under its treasury's lock (the room's order lock).
+ * Everything the rules need, in two round trips: the reads that need no lock together with the lock
+ * itself, then the reads that must see what the lock holder last committed: a club's bar and event
+ * totals are only ever read under its treasury's lock (the room's order lock).
  * Members of `rewardClubs` (clubs whose event goal this batch crosses) are locked too, with the issuer.
  */
 async function loadState(
@@ -188,55 +188,58 @@ async function loadState(
   const rewards = [...rewardClubs];
   const accountIds = uniq(reqs.flatMap(accountsOf));
 
-  const [gifts, users, games, members, players, rewardMembers, locked, clubs, events, contributions] =
-    await Promise.all([
-      tx<CatalogGift[]>`
+  // postgres.js pipelines the statements of one Promise.all but does not keep their order (one it must
+  // describe first can run after later ones), so the reads that must follow the lock wait for it.
+  const [gifts, users, games, members, players, rewardMembers, locked] = await Promise.all([
+    tx<CatalogGift[]>`
       SELECT id, name, icon, category, rarity, price, animation_url AS "animationUrl", audio_url AS "audioUrl",
              animation_duration_ms AS "animationDurationMs", active
       FROM gifts WHERE id = ANY(${uniq(reqs.map((r) => r.giftId))})`,
-      tx<UserProfile[]>`SELECT id, username, avatar, tier, level FROM users WHERE id = ANY(${userIds})`,
-      gameIds.length
-        ? tx<{ id: string; name: string }[]>`SELECT id, name FROM games WHERE id = ANY(${gameIds})`
-        : [],
-      clubPairs.length
-        ? tx<{ club_id: string; user_id: string }[]>`
+    tx<UserProfile[]>`SELECT id, username, avatar, tier, level FROM users WHERE id = ANY(${userIds})`,
+    gameIds.length
+      ? tx<{ id: string; name: string }[]>`SELECT id, name FROM games WHERE id = ANY(${gameIds})`
+      : [],
+    clubPairs.length
+      ? tx<{ club_id: string; user_id: string }[]>`
           SELECT club_id, user_id FROM club_members WHERE (club_id, user_id) IN
             (SELECT * FROM unnest(${clubPairs.map((r) => (r.target as { clubId: string }).clubId)}::text[], ${clubPairs.map((r) => r.senderId)}::text[]))`
-        : [],
-      gamePairs.length
-        ? tx<{ game_id: string; user_id: string }[]>`
+      : [],
+    gamePairs.length
+      ? tx<{ game_id: string; user_id: string }[]>`
           SELECT game_id, user_id FROM game_players WHERE (game_id, user_id) IN
             (SELECT * FROM unnest(${gamePairs.map((p) => p[0])}::text[], ${gamePairs.map((p) => p[1])}::text[]))`
-        : [],
-      rewards.length
-        ? tx<
-            { club_id: string; user_id: string }[]
-          >`SELECT club_id, user_id FROM club_members WHERE club_id = ANY(${rewards}) ORDER BY user_id`
-        : [],
-      // The lock: every account of the batch in id order, so concurrent batches never deadlock.
-      tx<{ id: string; balance: number }[]>`
+      : [],
+    rewards.length
+      ? tx<
+          { club_id: string; user_id: string }[]
+        >`SELECT club_id, user_id FROM club_members WHERE club_id = ANY(${rewards}) ORDER BY user_id`
+      : [],
+    // The lock: every account of the batch in id order, so concurrent batches never deadlock.
+    tx<{ id: string; balance: number }[]>`
       SELECT id, balance FROM accounts
       WHERE id = ANY(${accountIds})
          OR (${rewards.length > 0} AND (id = ${ISSUER} OR id IN (SELECT 'user:' || user_id FROM club_members WHERE club_id = ANY(${rewards}))))
       ORDER BY id FOR UPDATE`,
-      clubIds.length
-        ? tx<ClubInfo[]>`
+  ]);
+  const [clubs, events, contributions] = await Promise.all([
+    clubIds.length
+      ? tx<ClubInfo[]>`
           SELECT c.id, c.name, c.threshold_value AS "thresholdValue", c.experience,
                  COALESCE((SELECT json_agg(json_build_object('name', l.name, 'target', l.target) ORDER BY l.position)
                            FROM club_threshold_levels l WHERE l.club_id = c.id), '[]') AS levels
           FROM clubs c WHERE c.id = ANY(${clubIds})`
-        : [],
-      clubIds.length
-        ? tx<Omit<LiveEvent, 'contributions'>[]>`
+      : [],
+    clubIds.length
+      ? tx<Omit<LiveEvent, 'contributions'>[]>`
           SELECT id, club_id AS "clubId", name, goal, ends_at AS "endsAt", total_contributed AS "totalContributed",
                  goal_reached_at IS NOT NULL AS "goalReached", reward_club_experience AS "rewardClubExperience",
                  reward_member_crowns AS "rewardMemberCrowns"
           FROM club_events WHERE club_id = ANY(${clubIds}) AND starts_at <= ${now} AND ends_at > ${now}
           ORDER BY id`
-        : [],
-      // Each live event's top 5 plus this batch's senders: enough to rank the new top 5 (totals only grow).
-      clubIds.length
-        ? tx<{ event_id: string; user_id: string; amount: number; username: string }[]>`
+      : [],
+    // Each live event's top 5 plus this batch's senders: enough to rank the new top 5 (totals only grow).
+    clubIds.length
+      ? tx<{ event_id: string; user_id: string; amount: number; username: string }[]>`
           SELECT x.event_id, x.user_id, x.amount, u.username FROM (
             SELECT c.event_id, c.user_id, c.amount,
                    row_number() OVER (PARTITION BY c.event_id ORDER BY c.amount DESC, c.user_id) AS rn
@@ -244,8 +247,8 @@ async function loadState(
             WHERE e.club_id = ANY(${clubIds}) AND e.starts_at <= ${now} AND e.ends_at > ${now}
           ) x JOIN users u ON u.id = x.user_id
           WHERE x.rn <= 5 OR x.user_id = ANY(${senders})`
-        : [],
-    ]);
+      : [],
+  ]);
 
   const userMap = new Map(users.map((u) => [u.id, u]));
   const eventsByClub = new Map<string, LiveEvent[]>();
