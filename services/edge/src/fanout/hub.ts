@@ -1,3 +1,4 @@
+import { liveSequence } from '@crowncast/bus';
 import { liveRoomSubject, type Room } from '@crowncast/protocol';
 import type { NatsConnection, Subscription } from '@nats-io/transport-node';
 import type { Conn } from '../conn/types.js';
@@ -38,6 +39,12 @@ interface RoomState {
   timer: NodeJS.Timeout | null;
   lastFlushAt: number;
   lastSeq: number;
+  /**
+   * The last envelope of this room that was dropped as invalid, and the seq its chain really links
+   * to (the last valid event before it). The next valid event names the dropped seq as prevSeq;
+   * it is rewritten so clients see no gap where nothing they could receive was lost.
+   */
+  dropped: { seq: number; linksTo: number } | null;
 }
 
 export type Hub = ReturnType<typeof createHub>;
@@ -59,6 +66,7 @@ export function createHub(o: HubOptions) {
       timer: null,
       lastFlushAt: 0,
       lastSeq: 0,
+      dropped: null,
       ready: Promise.resolve(),
       sub: o.nc.subscribe(liveRoomSubject(room, o.prefix), {
         callback: (err, msg) => {
@@ -66,6 +74,11 @@ export function createHub(o: HubOptions) {
           const parsed = parseLive(room, msg);
           if (!parsed.ok) {
             o.metrics.invalidEnvelopes.inc({ reason: parsed.reason });
+            const s = liveSequence(msg);
+            if (s) {
+              const linksTo = state.dropped?.seq === s.prevSeq ? state.dropped.linksTo : s.prevSeq;
+              state.dropped = { seq: s.seq, linksTo };
+            }
             return;
           }
           onEvent(state, parsed.event);
@@ -79,6 +92,10 @@ export function createHub(o: HubOptions) {
   }
 
   function onEvent(state: RoomState, e: LiveEvent) {
+    if (state.dropped) {
+      if (e.prevSeq === state.dropped.seq) e.prevSeq = state.dropped.linksTo;
+      state.dropped = null;
+    }
     // Core NATS does not redeliver, but a re-subscription after a reconnect could overlap.
     if (e.seq <= state.lastSeq) return;
     state.lastSeq = e.seq;

@@ -49,9 +49,12 @@ export async function readAfter(d: ReplayDeps, room: Room, lastSeq: number): Pro
         last = m.seq;
         if (++count > d.maxEvents) return { ok: false, reason: 'too_many' };
         const parsed = parseEnvelope(room, m.data, m.seq, prevSeq);
-        prevSeq = m.seq;
-        if (parsed.ok) events.push(parsed.event);
-        else d.onInvalid(parsed.reason);
+        // A dropped envelope is not a link of the chain clients see: the next valid event links
+        // to the last valid one (as live delivery does).
+        if (parsed.ok) {
+          events.push(parsed.event);
+          prevSeq = m.seq;
+        } else d.onInvalid(parsed.reason);
         if (last >= head.seq) {
           batch.stop();
           break;
