@@ -39,8 +39,17 @@ export async function openRoom(app: HTMLElement, userId: string): Promise<void> 
   const queue = new AnimationQueue<GiftShown>({
     serverOffset: () => client.serverOffsetMs,
     onStart: (p) => play(p),
-    onEnd: (p) => document.querySelector(`[data-anim="${p.animation.id}"]`)?.remove(),
+    onEnd: (p) => {
+      document.querySelector(`[data-anim="${p.animation.id}"]`)?.remove();
+      report(p.animation.item.txId, p.animation.durationMs - p.seekMs, true);
+    },
+    onDrop: (a) => report(a.item.txId, 0, false),
   });
+  // Play analytics for the ledger (gift_animation_plays); losing one loses a statistic only.
+  const report = (giftTransactionId: string, durationMs: number, completed: boolean) =>
+    void client
+      .reportAnimationPlayed({ giftTransactionId, platform: 'web', durationMs, completed })
+      .catch(() => {});
 
   const addToFeed = (g: GiftShown, live: boolean) => {
     if (shown.has(g.txId)) return;
