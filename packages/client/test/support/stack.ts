@@ -2,10 +2,10 @@ import {
   cleanup,
   type Isolation,
   isolation,
+  ledgerApi,
   type RunningService,
   serviceEnv,
   spawnService,
-  TEST_ADMIN_TOKEN,
   tokenFor,
 } from '@crowncast/testkit';
 
@@ -64,18 +64,7 @@ export async function startStack(
       ? spawnService('services/presence/src/server.ts', serviceEnv(iso, { LOG_LEVEL: 'info' }))
       : undefined,
   ]);
-  const admin = async (method: string, path: string, body?: unknown) => {
-    const res = await fetch(`${ledger.url}${path}`, {
-      method,
-      headers: {
-        authorization: `Bearer ${TEST_ADMIN_TOKEN}`,
-        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-      },
-      body: body === undefined ? null : JSON.stringify(body),
-    });
-    if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${await res.text()}`);
-    return res.json();
-  };
+  const { admin } = ledgerApi(ledger.url);
   await seed(admin);
   return {
     iso,
