@@ -24,7 +24,7 @@ export interface FuzzRow {
 const AUDIENCE = 'crowncast-fuzz';
 
 /** Sum and count of every ledger entry: if either changes, crowns moved. */
-async function moneySnapshot(schema: string): Promise<{ n: number; sum: number; maxId: number }> {
+export async function moneySnapshot(schema: string): Promise<{ n: number; sum: number; maxId: number }> {
   const sql = postgres(serviceUrls.database, { max: 1, onnotice: () => {} });
   try {
     const [r] = await sql<{ n: number; sum: string; max: string }[]>`
