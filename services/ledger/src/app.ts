@@ -1,3 +1,4 @@
+import { errorHandler, redisPlugin } from '@crowncast/service';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
@@ -13,13 +14,11 @@ import { createGiftService } from './gifts/service.js';
 import { startRelay } from './outbox/relay.js';
 import analyticsPlugin from './plugins/analytics.js';
 import authPlugin from './plugins/auth.js';
-import errorsPlugin from './plugins/errors.js';
 import inputGuard from './plugins/input-guard.js';
 import membershipPlugin from './plugins/membership.js';
 import metricsPlugin from './plugins/metrics.js';
 import natsPlugin from './plugins/nats.js';
 import postgresPlugin from './plugins/postgres.js';
-import redisPlugin from './plugins/redis.js';
 import { accountRoutes } from './routes/account.js';
 import { adminRoutes } from './routes/admin.js';
 import { giftRoutes } from './routes/gifts.js';
@@ -37,7 +36,10 @@ export async function buildApp({ config, fastify = {} }: BuildOptions): Promise<
   app.setSerializerCompiler(serializerCompiler);
   const notifyChannel = `crowncast_outbox_${config.DATABASE_SCHEMA}`;
 
-  await app.register(errorsPlugin);
+  await app.register(errorHandler, {
+    prefix: 'LEDGER',
+    unavailable: 'a dependency is unavailable; retry with the same Idempotency-Key',
+  });
   await app.register(inputGuard);
   await app.register(postgresPlugin, {
     url: config.DATABASE_URL,
@@ -49,7 +51,7 @@ export async function buildApp({ config, fastify = {} }: BuildOptions): Promise<
     const applied = await migrate(app.sql, config.DATABASE_SCHEMA);
     if (applied.length) app.log.info({ applied }, 'migrations applied');
   }
-  await app.register(redisPlugin, { url: config.REDIS_URL });
+  await app.register(redisPlugin, { url: config.REDIS_URL, connectionName: 'crowncast-ledger' });
   await app.register(natsPlugin, {
     url: config.NATS_URL,
     prefix: config.SUBJECT_PREFIX,

@@ -1,9 +1,10 @@
 import { loggerOptions } from '@crowncast/logger';
+import { run, serve } from '@crowncast/service';
 import { buildApp } from './app.js';
 import { loadLedgerConfig } from './config.js';
 
 /** The ledger process: config, logger, listen, and a bounded graceful shutdown on SIGTERM/SIGINT. */
-async function main() {
+run(async () => {
   const config = loadLedgerConfig();
   const app = await buildApp({
     config,
@@ -12,26 +13,5 @@ async function main() {
       requestIdHeader: 'x-request-id',
     },
   });
-  await app.listen({ port: config.PORT, host: config.HOST });
-
-  let closing = false;
-  const shutdown = async (signal: string) => {
-    if (closing) return;
-    closing = true;
-    app.log.info({ signal }, 'shutting down');
-    const timer = setTimeout(() => {
-      app.log.error('shutdown timed out');
-      process.exit(1);
-    }, config.SHUTDOWN_TIMEOUT_MS);
-    timer.unref();
-    await app.close();
-    process.exit(0);
-  };
-  process.on('SIGTERM', () => void shutdown('SIGTERM'));
-  process.on('SIGINT', () => void shutdown('SIGINT'));
-}
-
-main().catch((err) => {
-  console.error(err instanceof Error ? err.message : err);
-  process.exit(1);
+  await serve(app, { port: config.PORT, host: config.HOST, shutdownTimeoutMs: config.SHUTDOWN_TIMEOUT_MS });
 });

@@ -1,3 +1,4 @@
+import { errorHandler, redisPlugin } from '@crowncast/service';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
@@ -10,10 +11,8 @@ import {
 import type { PresenceConfig } from './config.js';
 import { startConsumer } from './ingest/consumer.js';
 import authPlugin from './plugins/auth.js';
-import errorsPlugin from './plugins/errors.js';
 import metricsPlugin from './plugins/metrics.js';
 import natsPlugin from './plugins/nats.js';
-import redisPlugin from './plugins/redis.js';
 import { createPublisher } from './publish/publisher.js';
 import { healthRoutes } from './routes/health.js';
 import { presenceRoutes } from './routes/presence.js';
@@ -34,8 +33,11 @@ export async function buildApp({ config, fastify = {}, clock }: BuildOptions): P
   app.setSerializerCompiler(serializerCompiler);
   const now = clock ?? (() => Date.now() + config.CLOCK_OFFSET_MS);
 
-  await app.register(errorsPlugin);
-  await app.register(redisPlugin, { url: config.REDIS_URL });
+  await app.register(errorHandler, {
+    prefix: 'PRESENCE',
+    unavailable: 'presence state is unavailable; retry shortly',
+  });
+  await app.register(redisPlugin, { url: config.REDIS_URL, connectionName: 'crowncast-presence' });
   await app.register(natsPlugin, { url: config.NATS_URL });
   await app.register(authPlugin, {
     verifier: {

@@ -1,12 +1,10 @@
-/** A refusal the client can act on: HTTP status plus a prefixed machine-readable code. */
-export class LedgerError extends Error {
-  constructor(
-    readonly statusCode: number,
-    readonly code: `LEDGER_${string}`,
-    message: string,
-    readonly details?: unknown,
-  ) {
-    super(message);
+import { ServiceError } from '@crowncast/service';
+
+/** A refusal the client can act on: HTTP status plus a LEDGER_ machine-readable code. */
+export class LedgerError extends ServiceError {
+  declare readonly code: `LEDGER_${string}`;
+  constructor(statusCode: number, code: `LEDGER_${string}`, message: string, details?: unknown) {
+    super(statusCode, code, message, details);
     this.name = 'LedgerError';
   }
 }

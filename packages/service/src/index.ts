@@ -1,0 +1,3 @@
+export { errorHandler, ServiceError } from './errors.js';
+export { redisPlugin } from './redis.js';
+export { run, type ServeOptions, serve } from './serve.js';
