@@ -12,6 +12,7 @@ import {
   ThresholdData,
   WalletBalanceData,
 } from './events.js';
+import { PresenceStatusData } from './presence-api.js';
 
 const base = {
   /** Unique event id; JetStream drops a re-publish with the same id (Nats-Msg-Id). */
@@ -37,6 +38,7 @@ export const RoomEvent = z.discriminatedUnion('type', [
   envelope('notification:new', NotificationData),
   envelope('club:member:connected', MemberPresenceData),
   envelope('club:member:disconnected', MemberPresenceData),
+  envelope('presence:status', PresenceStatusData),
   envelope('club:message', ClubMessageData),
   envelope('game:move', GameEventData),
   envelope('game:state:update', GameEventData),

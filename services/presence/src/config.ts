@@ -25,8 +25,8 @@ export const PresenceEnv = z
     ROOM_FRAMES_PER_WINDOW: env.int(20, 1, 10_000),
     /** A closed connection is remembered this long so a late heartbeat cannot resurrect it. */
     TOMBSTONE_MS: env.int(120_000, 1000),
-    /** Publish `presence:status` into room.user.<id> (off until RoomEvent knows that type). */
-    PUBLISH_USER_STATUS: env.bool(false),
+    /** Publish `presence:status` into room.user.<id> on every status change. */
+    PUBLISH_USER_STATUS: env.bool(true),
     /** Test-only: shifts this process's clock (idle/away timers, edge expiry). */
     CLOCK_OFFSET_MS: z.coerce.number().int().default(0),
   })

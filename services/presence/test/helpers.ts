@@ -199,3 +199,8 @@ export function usePresence(env: Record<string, string> = {}): PresenceFixture {
   });
   return fx;
 }
+
+/** The club rooms' events only (member connected/disconnected), leaving out users' private rooms. */
+export async function readClubEvents(nc: NatsConnection, iso: Isolation): Promise<StoredEvent[]> {
+  return (await readStream(nc, iso)).filter((e) => e.subject.startsWith(`${iso.prefix}room.club.`));
+}

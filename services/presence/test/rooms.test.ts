@@ -8,6 +8,7 @@ import {
   eventually,
   fakeEdge,
   natsFor,
+  readClubEvents,
   readStream,
   startPresence,
   usePresence,
@@ -127,11 +128,11 @@ describe('two presence replicas', () => {
     );
 
     const events = await eventually(async () => {
-      const evs = await readStream(nc, iso);
+      const evs = await readClubEvents(nc, iso);
       return evs.length >= 240 ? evs : false;
     }, 10_000);
     await new Promise((r) => setTimeout(r, 500));
-    const all = await readStream(nc, iso);
+    const all = await readClubEvents(nc, iso);
     expect(all.length).toBe(events.length);
     const keys = all.map(
       (x) => `${x.event.type} ${(x.event.data as { userId: string }).userId} ${x.subject}`,
