@@ -176,12 +176,15 @@ export const WS_CLASSES: Record<string, (ctx: WsClassCtx) => Promise<void>> = {
   },
 
   async floods(ctx) {
-    const conns = await Promise.all(Array.from({ length: 5 * ctx.scale }, () => open(ctx, 'flood')));
-    for (const p of conns) {
-      ctx.t.cases++;
-      for (let i = 0; i < 300 && p.ws.readyState === p.ws.OPEN; i++) p.ws.send('{"type":"ping"}');
+    // Five flooding sockets at a time (the user's connection limit is 10).
+    for (let k = 0; k < ctx.scale; k++) {
+      const conns = await Promise.all(Array.from({ length: 5 }, () => open(ctx, 'flood')));
+      for (const p of conns) {
+        ctx.t.cases++;
+        for (let i = 0; i < 300 && p.ws.readyState === p.ws.OPEN; i++) p.ws.send('{"type":"ping"}');
+      }
+      for (const p of conns) expectClose(ctx.t, await p.closed, CloseCode.RATE_LIMITED, 'flood');
     }
-    for (const p of conns) expectClose(ctx.t, await p.closed, CloseCode.RATE_LIMITED, 'flood');
   },
 
   async 'joins to foreign rooms'(ctx) {
