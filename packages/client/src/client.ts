@@ -173,7 +173,15 @@ export class CrowncastClient extends Emitter<ClientEvents> {
       user: this.me ? this.tracker.seqOf(`user:${this.me}`) : undefined,
       global: this.tracker.seqOf('global'),
     };
-    const ws = new this.o.WebSocket(connectUrl(this.o.url, token, resume)) as WebSocketLike;
+    let ws: WebSocketLike;
+    try {
+      ws = new this.o.WebSocket(connectUrl(this.o.url, token, resume)) as WebSocketLike;
+    } catch (err) {
+      // e.g. a malformed URL: say so, and keep trying (the app may fix what getToken or the network gives).
+      this.emit('error', new CrowncastError('CONNECTION_LOST', `cannot open the socket: ${String(err)}`));
+      this.closed(CLIENT_GAVE_UP, 'OPEN_FAILED');
+      return;
+    }
     this.ws = ws;
     this.setTimer('connect', this.o.connectTimeoutMs, () => this.giveUp('CONNECT_TIMEOUT'));
     ws.onmessage = (ev) => {
@@ -208,15 +216,22 @@ export class CrowncastClient extends Emitter<ClientEvents> {
       this.close();
       return;
     }
-    const now = this.o.clock.now();
-    let delay: number;
-    if (this.drainAt !== null) delay = Math.max(0, this.drainAt - now);
-    else if (code === TOKEN_EXPIRED || code === EXPIRED_UNREFRESHED) delay = 0;
-    else delay = backoffDelay(this.attempt++, this.o.backoff, this.o.random);
+    const delay = this.reconnectDelay(code);
     this.drainAt = null;
     this.setState(State.Disconnected);
     this.emit('disconnected', { code, reason, reconnectInMs: delay });
     this.setTimer('reconnect', delay, () => void this.open());
+  }
+
+  private reconnectDelay(code: number): number {
+    if (this.drainAt !== null) return Math.max(0, this.drainAt - this.o.clock.now());
+    // An expired token: retry at once with a fresh one, but only once in a row, so a getToken that
+    // keeps returning stale tokens backs off like any other failure.
+    const expired = code === TOKEN_EXPIRED || code === EXPIRED_UNREFRESHED;
+    const delay =
+      expired && this.attempt === 0 ? 0 : backoffDelay(this.attempt, this.o.backoff, this.o.random);
+    this.attempt++;
+    return delay;
   }
 
   /** Forgets the socket and everything in flight on it. */
