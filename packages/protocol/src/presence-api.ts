@@ -80,3 +80,15 @@ export const PresenceStatusData = z.object({
   timestamp: Timestamp,
 });
 export type PresenceStatusData = z.infer<typeof PresenceStatusData>;
+
+/**
+ * `<prefix>presence.online`: the exact number of users online in each club room whose membership
+ * just changed (read from presence's state, so a storm whose frames were coalesced away still
+ * reports the right count). The ledger keeps it in clubs.active_websocket_connections.
+ */
+export const RoomsOnline = z.object({
+  at: z.number().int().nonnegative(),
+  rooms: z.array(z.object({ room: Room, online: z.number().int().nonnegative() })).max(1000),
+});
+export type RoomsOnline = z.infer<typeof RoomsOnline>;
+export const presenceOnlineSubject = (prefix = '') => `${prefix}presence.online`;

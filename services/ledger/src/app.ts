@@ -19,6 +19,7 @@ import membershipPlugin from './plugins/membership.js';
 import metricsPlugin from './plugins/metrics.js';
 import natsPlugin from './plugins/nats.js';
 import postgresPlugin from './plugins/postgres.js';
+import presenceCounts from './plugins/presence-counts.js';
 import { accountRoutes } from './routes/account.js';
 import { adminRoutes } from './routes/admin.js';
 import { giftRoutes } from './routes/gifts.js';
@@ -74,6 +75,7 @@ export async function buildApp({ config, fastify = {} }: BuildOptions): Promise<
   await app.register(metricsPlugin);
   await app.register(membershipPlugin, { prefix: config.SUBJECT_PREFIX });
   await app.register(analyticsPlugin, { prefix: config.SUBJECT_PREFIX, flushMs: config.ANALYTICS_FLUSH_MS });
+  await app.register(presenceCounts, { prefix: config.SUBJECT_PREFIX });
   await app.register(swagger, {
     openapi: {
       info: { title: 'Crowncast ledger', version: '0.1.0', description: 'Crowns, gifts and their events.' },

@@ -1,4 +1,4 @@
-import { animationPlayedSubject, deliveryReportSubject } from '@crowncast/protocol';
+import { animationPlayedSubject, deliveryReportSubject, presenceOnlineSubject } from '@crowncast/protocol';
 import { cleanup, isolation } from '@crowncast/testkit';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -102,5 +102,27 @@ describe('delivery analytics', () => {
     expect(plays).toEqual([{ user_id: 'bob', completed: true, platform: 'ios' }]);
     const metrics = await fetch(`${ledger.url}/metrics`).then((r) => r.text());
     expect(metrics).toMatch(/crowncast_ledger_analytics_dropped_total 2/);
+  });
+});
+
+describe("presence's room counts", () => {
+  it('keep clubs.active_websocket_connections equal to the online count presence reports', async () => {
+    nc.publish(
+      presenceOnlineSubject(iso.prefix),
+      JSON.stringify({ at: Date.now(), rooms: [{ room: 'club:club1', online: 7 }] }),
+    );
+    nc.publish(presenceOnlineSubject(iso.prefix), 'garbage');
+    const count = async () =>
+      (
+        await ledger.app.sql<
+          { n: number }[]
+        >`SELECT active_websocket_connections AS n FROM clubs WHERE id = 'club1'`
+      )[0]?.n;
+    await eventually(async () => (await count()) === 7);
+    nc.publish(
+      presenceOnlineSubject(iso.prefix),
+      JSON.stringify({ at: Date.now(), rooms: [{ room: 'club:club1', online: 0 }] }),
+    );
+    await eventually(async () => (await count()) === 0);
   });
 });

@@ -94,6 +94,7 @@ export async function buildApp({ config, fastify = {}, clock }: BuildOptions): P
     log: app.log.child({ component: 'publisher' }),
     metrics: app.metrics,
     publishUserStatus: config.PUBLISH_USER_STATUS,
+    roomsOnline: (rooms) => store.roomsOnline(rooms),
   });
   const deps = { store, publisher, metrics: app.metrics, clock: now };
   const consumer = startConsumer({

@@ -1,4 +1,4 @@
-import { roomSubject } from '@crowncast/protocol';
+import { presenceOnlineSubject, RoomsOnline, roomSubject } from '@crowncast/protocol';
 import { cleanup, isolation, type RunningService } from '@crowncast/testkit';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -25,6 +25,28 @@ const roomOf = async (svc: RunningService, room: string, q = '') =>
 
 describe('rooms: counts, members and club:member:connected/disconnected', () => {
   const fx = usePresence();
+
+  it("publishes each changed club room's exact online count on presence.online (the ledger keeps it)", async () => {
+    const counts: RoomsOnline[] = [];
+    const sub = fx.nc.subscribe(presenceOnlineSubject(fx.iso.prefix), {
+      callback: (_e, m) => {
+        counts.push(RoomsOnline.parse(m.json()));
+      },
+    });
+    const e = fakeEdge(fx.nc, fx.iso.prefix, 'edge-count');
+    const a = conn('k-1', 'kim', ['club:cnt']);
+    e.connect(a);
+    e.connect(conn('k-2', 'lee', ['club:cnt']));
+    const last = (room: string) =>
+      counts
+        .flatMap((c) => c.rooms)
+        .filter((r) => r.room === room)
+        .at(-1)?.online;
+    await eventually(async () => last('club:cnt') === 2);
+    e.disconnect(a);
+    await eventually(async () => last('club:cnt') === 1);
+    sub.unsubscribe();
+  });
 
   it('counts a user once however many devices are in the room, and announces first-in and last-out only', async () => {
     const e = fakeEdge(fx.nc, fx.iso.prefix, 'edge-r1');

@@ -36,8 +36,8 @@ export function startConsumer(d: ConsumerDeps): { stop(): Promise<void> } {
 
   const handle = (msg: Msg): void => {
     const parts = msg.subject.slice(d.prefix.length).split('.');
-    // presence.changes is what presence itself publishes under the same root.
-    if (parts.length === 2 && parts[1] === 'changes') return;
+    // presence.changes and presence.online are what presence itself publishes under the same root.
+    if (parts.length === 2 && (parts[1] === 'changes' || parts[1] === 'online')) return;
     const kind = parts[1];
     const edgeId = parts[2];
     if (parts.length !== 3 || !kind || !KINDS.has(kind)) {

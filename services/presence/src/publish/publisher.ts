@@ -2,7 +2,9 @@ import {
   type PresenceChange,
   PresenceStatusData,
   presenceChangesSubject,
+  presenceOnlineSubject,
   RoomEvent,
+  type RoomsOnline,
   roomSubject,
 } from '@crowncast/protocol';
 import type { JetStreamClient } from '@nats-io/jetstream';
@@ -18,6 +20,8 @@ export interface PublisherDeps {
   log: Logger;
   metrics: PresenceMetrics;
   publishUserStatus: boolean;
+  /** Users online per room right now (for the presence.online counts). */
+  roomsOnline: (rooms: string[]) => Promise<number[]>;
   /** Attempts of one JetStream publish before it counts as failed. */
   attempts?: number;
 }
@@ -77,6 +81,25 @@ export function createPublisher(d: PublisherDeps) {
     );
   }
 
+  /** The exact online count of every club room this outcome touched, including coalesced storms. */
+  async function publishCounts(o: Outcome, at: number): Promise<void> {
+    const rooms = [...new Set([...o.frames.map((f) => f.room), ...o.overflows.map((v) => v.room)])].filter(
+      (r) => r.startsWith('club:'),
+    );
+    if (rooms.length === 0) return;
+    try {
+      const online = await d.roomsOnline(rooms);
+      const msg: RoomsOnline = {
+        at,
+        rooms: rooms.map((room, i) => ({ room: room as `club:${string}`, online: online[i] ?? 0 })),
+      };
+      d.nc.publish(presenceOnlineSubject(d.prefix), JSON.stringify(msg));
+      d.metrics.published.inc({ type: 'presence.online' });
+    } catch (err) {
+      d.log.warn({ err: (err as Error).message }, 'room counts not published');
+    }
+  }
+
   return {
     async publish(o: Outcome, at: number): Promise<void> {
       const pending: Promise<void>[] = [];
@@ -93,6 +116,7 @@ export function createPublisher(d: PublisherDeps) {
         d.metrics.coalesced.inc(ov.joins + ov.leaves);
         d.log.info(ov, 'room presence storm: frames over budget left out');
       }
+      pending.push(publishCounts(o, at));
       for (const edge of o.drainedEdges) {
         d.metrics.edgesExpired.inc();
         d.log.warn({ edge }, 'edge stopped heartbeating: its connections were expired');

@@ -147,5 +147,11 @@ export function createPresenceStore({ redis, prefix, clock, timings: t }: StoreD
     },
 
     onlineCount: () => redis.scard(`${prefix}online`),
+
+    /** Users online in each room, in one round trip. */
+    async roomsOnline(rooms: string[]): Promise<number[]> {
+      const replies = await redis.pipeline(rooms.map((r) => ['zcard', `${prefix}r:${r}`])).exec();
+      return (replies ?? []).map(([, n]) => Number(n ?? 0));
+    },
   };
 }
