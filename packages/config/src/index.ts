@@ -58,6 +58,8 @@ export const commonEnv = {
     .regex(/^[A-Za-z0-9_-]+$/)
     .default('ROOMS'),
   SHUTDOWN_TIMEOUT_MS: env.int(10_000, 100),
+  /** Browser origins allowed to call the REST API directly (CORS); none when empty. */
+  CORS_ORIGINS: env.list([]),
 };
 
 export const databaseEnv = {

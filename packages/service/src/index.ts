@@ -1,3 +1,4 @@
+export { allowOrigins } from './cors.js';
 export { errorHandler, ServiceError } from './errors.js';
 export { redisPlugin } from './redis.js';
 export { run, type ServeOptions, serve } from './serve.js';

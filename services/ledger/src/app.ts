@@ -1,4 +1,4 @@
-import { errorHandler, redisPlugin } from '@crowncast/service';
+import { allowOrigins, errorHandler, redisPlugin } from '@crowncast/service';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
@@ -42,6 +42,7 @@ export async function buildApp({ config, fastify = {} }: BuildOptions): Promise<
     unavailable: 'a dependency is unavailable; retry with the same Idempotency-Key',
   });
   await app.register(inputGuard);
+  await allowOrigins(app, config.CORS_ORIGINS);
   await app.register(postgresPlugin, {
     url: config.DATABASE_URL,
     schema: config.DATABASE_SCHEMA,

@@ -192,3 +192,32 @@ describe('read API', () => {
     expect(ready).toEqual({ status: 'ready', checks: { postgres: true, nats: true, redis: true } });
   });
 });
+
+describe('CORS', () => {
+  it('lets only the configured browser origins call the API', async () => {
+    const corsIso = isolation();
+    const s = await startLedger(corsIso, { CORS_ORIGINS: 'https://app.example.com' });
+    try {
+      const preflight = (origin: string) =>
+        fetch(`${s.url}/gifts/send`, {
+          method: 'OPTIONS',
+          headers: {
+            origin,
+            'access-control-request-method': 'POST',
+            'access-control-request-headers': 'authorization,idempotency-key',
+          },
+        });
+      const ok = await preflight('https://app.example.com');
+      expect(ok.headers.get('access-control-allow-origin')).toBe('https://app.example.com');
+      expect(ok.headers.get('access-control-allow-headers')).toContain('idempotency-key');
+      const other = await preflight('https://evil.example.com');
+      expect(other.headers.get('access-control-allow-origin')).toBeNull();
+    } finally {
+      await s.app.close();
+      await cleanup(corsIso);
+    }
+    // Without CORS_ORIGINS (the default) no origin is allowed.
+    const plain = await fetch(`${ledger.url}/gifts`, { headers: { origin: 'https://app.example.com' } });
+    expect(plain.headers.get('access-control-allow-origin')).toBeNull();
+  });
+});

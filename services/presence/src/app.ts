@@ -1,4 +1,4 @@
-import { errorHandler, redisPlugin } from '@crowncast/service';
+import { allowOrigins, errorHandler, redisPlugin } from '@crowncast/service';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
@@ -37,6 +37,7 @@ export async function buildApp({ config, fastify = {}, clock }: BuildOptions): P
     prefix: 'PRESENCE',
     unavailable: 'presence state is unavailable; retry shortly',
   });
+  await allowOrigins(app, config.CORS_ORIGINS);
   await app.register(redisPlugin, { url: config.REDIS_URL, connectionName: 'crowncast-presence' });
   await app.register(natsPlugin, { url: config.NATS_URL });
   await app.register(authPlugin, {
