@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import {
   cleanup,
@@ -83,6 +83,12 @@ function pgbench(seconds: number, clients: number): number {
   const m = /tps = ([\d.]+) \(without initial connection time\)/.exec(out);
   if (!m) throw new Error(`could not read pgbench's tps:\n${out}`);
   return Number(m[1]);
+}
+
+/** CPU seconds (user + system) a process has used so far, from /proc. */
+function cpuSeconds(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100;
 }
 
 async function main() {
@@ -176,9 +182,16 @@ async function main() {
     log(`pgbench TPC-B: ${CONCURRENCY} clients, ${SECONDS} s`);
     const pgbenchTps = pgbench(SECONDS, CONCURRENCY);
     log(`(a) spread: ${CONCURRENCY} concurrent senders, ${SECONDS} s`);
-    const a = summarize(await closedLoop(ledger.url, CONCURRENCY, SECONDS, spread));
+    const pid = ledger.proc.pid as number;
+    let cpu0 = cpuSeconds(pid);
+    const aRun = await closedLoop(ledger.url, CONCURRENCY, SECONDS, spread);
+    const cpuPerGiftA = ((cpuSeconds(pid) - cpu0) * 1000) / Math.max(1, aRun.ok);
+    const a = summarize(aRun);
     log(`(b) hot club: ${CONCURRENCY} concurrent senders, ${SECONDS} s`);
-    const b = summarize(await closedLoop(ledger.url, CONCURRENCY, SECONDS, hot));
+    cpu0 = cpuSeconds(pid);
+    const bRun = await closedLoop(ledger.url, CONCURRENCY, SECONDS, hot);
+    const cpuPerGiftB = ((cpuSeconds(pid) - cpu0) * 1000) / Math.max(1, bRun.ok);
+    const b = summarize(bRun);
     const half = Math.max(1, Math.round(a.gifts_per_s / 2));
     log(`(c) spread at half the peak rate: ${half} gifts/s open loop, ${SECONDS} s`);
     const c = summarize(await openLoop(ledger.url, half, SECONDS, spread));
@@ -206,6 +219,12 @@ async function main() {
         statuses: { spread: a.statuses, hot_club: b.statuses },
         gifts_per_transaction: batch?.txs ? Math.round((batch.gifts / batch.txs) * 10) / 10 : null,
         outbox_pending_at_end: lag?.pending ?? null,
+        // The ledger process's own CPU per committed gift (HTTP, rules, SQL, and its outbox relay).
+        ledger_cpu_ms_per_gift: {
+          spread: Math.round(cpuPerGiftA * 1000) / 1000,
+          hot_club: Math.round(cpuPerGiftB * 1000) / 1000,
+        },
+        load_average: readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).map(Number),
         cpus: cpus().length,
         date: new Date().toISOString(),
       },
