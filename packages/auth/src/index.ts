@@ -28,6 +28,11 @@ export interface VerifierOptions {
   audience?: string | undefined;
   /** Seconds of clock skew tolerated on exp/nbf. Default 5. */
   clockToleranceSec?: number;
+  /**
+   * Verified tokens remembered (by their exact text) until they expire, so a client's many requests
+   * with one token cost one signature check. Default 10,000; 0 disables.
+   */
+  cacheSize?: number;
 }
 
 export interface VerifiedToken {
@@ -59,7 +64,7 @@ export function createTokenVerifier(opts: VerifierOptions): TokenVerifier {
     ? new TextEncoder().encode(opts.secret)
     : createRemoteJWKSet(new URL(opts.jwksUrl as string), { cooldownDuration: 30_000, cacheMaxAge: 600_000 });
 
-  return async (token) => {
+  const verifyOnce: TokenVerifier = async (token) => {
     if (!token) throw new AuthError('AUTH_TOKEN_MISSING', 'a bearer token is required');
     try {
       const verifyOpts = {
@@ -79,6 +84,23 @@ export function createTokenVerifier(opts: VerifierOptions): TokenVerifier {
     } catch (err) {
       throw toAuthError(err);
     }
+  };
+
+  const cacheSize = opts.cacheSize ?? 10_000;
+  if (cacheSize <= 0) return verifyOnce;
+  const cache = new Map<string, VerifiedToken>();
+  const toleranceMs = (opts.clockToleranceSec ?? 5) * 1000;
+  return async (token) => {
+    const hit = token ? cache.get(token) : undefined;
+    if (hit) {
+      if (hit.expiresAt === null || Date.now() < hit.expiresAt + toleranceMs) return hit;
+      cache.delete(token as string);
+    }
+    const verified = await verifyOnce(token);
+    // A token that is not valid yet (nbf) never got here; one without exp is cached like any other.
+    if (cache.size >= cacheSize) cache.delete(cache.keys().next().value as string);
+    cache.set(token as string, verified);
+    return verified;
   };
 }
 

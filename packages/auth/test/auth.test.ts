@@ -70,6 +70,16 @@ describe('HS256 shared secret (local use)', () => {
     );
   });
 
+  it('remembers a verified token until it expires, then refuses it', async () => {
+    const cached = createTokenVerifier({ secret: SECRET, algorithms: ['HS256'], clockToleranceSec: 0 });
+    const t = await signDevToken({ secret: SECRET, sub: 'carol', expiresInSec: 2 });
+    expect((await cached(t)).userId).toBe('carol');
+    expect((await cached(t)).userId).toBe('carol');
+    await new Promise((r) => setTimeout(r, 2100));
+    expect(await code(cached(t))).toBe('AUTH_TOKEN_EXPIRED');
+    expect(await code(cached(`${t}x`))).toBe('AUTH_TOKEN_INVALID');
+  });
+
   it('reads only Bearer authorization headers', () => {
     expect(bearerToken('Bearer abc.def.ghi')).toBe('abc.def.ghi');
     expect(bearerToken('bearer   abc')).toBe('abc');
