@@ -110,17 +110,27 @@ export async function runChaos(o: ChaosOptions): Promise<{ rows: ChaosRow[]; set
       const t0 = performance.now();
       await fault.inject(stack, gifter);
       const recovered = await waitFor(
-        async () => members.every((m) => m.joined) && (await stack.notReady()).length === 0,
+        async () =>
+          stack.crashed().length > 0 ||
+          (members.every((m) => m.joined) && (await stack.notReady()).length === 0),
         60_000,
         100,
       );
       const recoveryS = (performance.now() - t0) / 1000;
+      const crashed = stack.crashed();
+      const exitCodes = crashed.map((n) => {
+        const p = stack.services().find((s) => s.name === n)?.svc.proc;
+        return `${n} exited (code ${p?.exitCode ?? p?.signalCode}); needed a manual restart`;
+      });
+      for (const n of crashed) await stack.revive(n);
       await sleep(o.afterMs);
       await gifter.stop();
       await settle(iso, members);
       const v = await verify(iso, stack.ledger.url, gifter, members);
       const problems = violations(v);
-      if (!recovered) problems.push(`not recovered in 60 s: ${(await stack.notReady()).join(', ')}`);
+      problems.push(...exitCodes);
+      if (!recovered && !crashed.length)
+        problems.push(`not recovered in 60 s: ${(await stack.notReady()).join(', ')}`);
       rows.push({
         fault: fault.name,
         gifts_sent: v.giftsSent,

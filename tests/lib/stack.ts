@@ -96,6 +96,21 @@ export class Stack {
     return out;
   }
 
+  /** Services whose process has exited by itself (a crash: nothing restarts it). */
+  crashed(): string[] {
+    return this.services()
+      .filter(({ svc }) => svc.proc.exitCode !== null || svc.proc.signalCode !== null)
+      .map(({ name }) => name);
+  }
+
+  /** Starts a crashed service again (the manual step a fault must not need; recorded as such). */
+  async revive(name: string): Promise<void> {
+    if (name === 'ledger')
+      this.ledger = await this.spawn('ledger', { ...LOAD_LEDGER_ENV, ...this.opts.ledgerEnv });
+    else if (name === 'presence') this.presence = await this.spawn('presence', this.opts.presenceEnv ?? {});
+    else if (name.startsWith('edge')) await this.startEdge(Number(name.slice(4)));
+  }
+
   /** Names of the services whose /health/ready is not 200 right now. */
   async notReady(): Promise<string[]> {
     const states = await Promise.all(
