@@ -26,6 +26,27 @@ export async function scrape(url: string, gauges: string[] = []): Promise<Servic
   return out;
 }
 
+/** Keys under a Redis prefix by their kind (the part before the next ':'), via SCAN. */
+export async function redisKeyKinds(prefix: string): Promise<Record<string, number>> {
+  const r = new Redis(serviceUrls.redis, { lazyConnect: true, maxRetriesPerRequest: 2 });
+  const out: Record<string, number> = {};
+  try {
+    await r.connect();
+    let cursor = '0';
+    do {
+      const [next, keys] = await r.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
+      cursor = next;
+      for (const k of keys) {
+        const kind = k.slice(prefix.length).split(':')[0] ?? '';
+        out[kind] = (out[kind] ?? 0) + 1;
+      }
+    } while (cursor !== '0');
+    return out;
+  } finally {
+    r.disconnect();
+  }
+}
+
 /** Keys under a Redis prefix (SCAN, so the shared server is not blocked). */
 export async function redisKeyCount(prefix: string): Promise<number> {
   const r = new Redis(serviceUrls.redis, { lazyConnect: true, maxRetriesPerRequest: 2 });

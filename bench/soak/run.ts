@@ -17,6 +17,7 @@ const r = await runSoak({
   perClub: num('SOAK_PER_CLUB', 10),
   ratePerSec: num('SOAK_RATE', 30),
   churnPerSec: num('SOAK_CHURN', 4),
+  ...(process.env.SOAK_TOMBSTONE_MS ? { presenceEnv: { TOMBSTONE_MS: process.env.SOAK_TOMBSTONE_MS } } : {}),
   log: (l) => console.error(l),
 });
 const flat = (w: (typeof r.windows)[number]) => ({

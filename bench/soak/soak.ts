@@ -4,7 +4,7 @@ import { Gifter } from '../../tests/lib/gifter.js';
 import { Member } from '../../tests/lib/member.js';
 import { Stack, sleep, waitFor } from '../../tests/lib/stack.js';
 import { settle, verify, violations } from '../../tests/lib/verify.js';
-import { pct, redisKeyCount, scrape } from './probes.js';
+import { pct, redisKeyCount, redisKeyKinds, scrape } from './probes.js';
 
 export interface SoakOptions {
   seconds: number;
@@ -15,6 +15,8 @@ export interface SoakOptions {
   ratePerSec: number;
   /** Member sockets closed per second on purpose (each comes back and resumes). */
   churnPerSec: number;
+  /** Extra presence settings (the CI version shortens TOMBSTONE_MS so tombstones plateau in time). */
+  presenceEnv?: Record<string, string>;
   log?: (line: string) => void;
 }
 
@@ -27,6 +29,7 @@ export interface SoakWindow {
   edge_connections: number;
   edge_rooms: number;
   redis_keys: number;
+  redis_key_kinds: Record<string, number>;
   reconnects: number;
 }
 
@@ -41,7 +44,12 @@ const r1 = (x: number) => Math.round(x * 10) / 10;
  */
 export async function runSoak(o: SoakOptions) {
   const iso = isolation();
-  const stack = new Stack(iso, { edges: 2, presence: true, edgeEnv: { WS_MAX_CONNECTIONS_PER_USER: '10' } });
+  const stack = new Stack(iso, {
+    edges: 2,
+    presence: true,
+    edgeEnv: { WS_MAX_CONNECTIONS_PER_USER: '10' },
+    ...(o.presenceEnv ? { presenceEnv: o.presenceEnv } : {}),
+  });
   const members: Member[] = [];
   const windows: SoakWindow[] = [];
   const log = o.log ?? (() => {});
@@ -89,6 +97,7 @@ export async function runSoak(o: SoakOptions) {
         edge_connections: edges.reduce((a, s) => a + (s.gauges.crowncast_edge_connections ?? 0), 0),
         edge_rooms: edges.reduce((a, s) => a + (s.gauges.crowncast_edge_rooms ?? 0), 0),
         redis_keys: await redisKeyCount(iso.redisPrefix),
+        redis_key_kinds: await redisKeyKinds(iso.redisPrefix),
         reconnects: members.reduce((a, m) => a + m.reconnects, 0),
       };
       sent = gifter.gifts.length;
