@@ -11,6 +11,7 @@ import {
 import type { LedgerConfig } from './config.js';
 import { migrate } from './db/migrate.js';
 import { createGiftService } from './gifts/service.js';
+import { createAckedPublisher } from './outbox/acks.js';
 import { startRelay } from './outbox/relay.js';
 import analyticsPlugin from './plugins/analytics.js';
 import authPlugin from './plugins/auth.js';
@@ -117,9 +118,11 @@ export async function buildApp({ config, fastify = {} }: BuildOptions): Promise<
   await app.register(adminRoutes, { notifyChannel, onMembershipChange: app.announceMembership });
 
   if (config.RELAY_ENABLED) {
+    const publisher = createAckedPublisher(app.nats);
     const r = startRelay({
       sql: app.sql,
-      js: app.js,
+      publisher,
+      ackTimeoutMs: 5000,
       log: app.log.child({ component: 'outbox-relay' }),
       schema: config.DATABASE_SCHEMA,
       prefix: config.SUBJECT_PREFIX,
@@ -136,6 +139,7 @@ export async function buildApp({ config, fastify = {} }: BuildOptions): Promise<
       clearInterval(gauge);
       await gifts.drained();
       await r.stop();
+      publisher.close();
     });
   } else {
     app.addHook('onClose', async () => gifts.drained());

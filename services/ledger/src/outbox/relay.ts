@@ -1,11 +1,14 @@
 import { type Room, roomSubject } from '@crowncast/protocol';
-import type { JetStreamClient } from '@nats-io/jetstream';
 import type { FastifyBaseLogger } from 'fastify';
 import type { ReservedSql, Sql } from 'postgres';
+import type { createAckedPublisher } from './acks.js';
 
 export interface RelayOptions {
   sql: Sql;
-  js: JetStreamClient;
+  /** Publishes a round and collects JetStream's acks (see acks.ts). */
+  publisher: ReturnType<typeof createAckedPublisher>;
+  /** A round whose acks have not all come back by then fails and is sent again (dedup drops repeats). */
+  ackTimeoutMs: number;
   log: FastifyBaseLogger;
   schema: string;
   prefix: string;
@@ -129,14 +132,16 @@ async function publishRound(conn: ReservedSql, o: RelayOptions): Promise<number>
     WHERE published_at IS NULL AND xid < pg_snapshot_xmin(pg_current_snapshot())
     ORDER BY id LIMIT ${o.batch}`;
   if (rows.length === 0) return 0;
-  // Publishes are pipelined on one connection, so the stream stores them in this order.
-  const acks = await Promise.allSettled(
-    rows.map((r) =>
-      o.js.publish(roomSubject(r.room, o.prefix), JSON.stringify(r.envelope), { msgID: r.event_id }),
-    ),
+  // One connection, plain publishes in order: the stream stores them in this order.
+  const { acked, failure } = await o.publisher.publishAll(
+    rows.map((r) => ({
+      subject: roomSubject(r.room, o.prefix),
+      data: JSON.stringify(r.envelope),
+      msgId: r.event_id,
+    })),
+    o.ackTimeoutMs,
   );
-  const firstFailure = acks.findIndex((a) => a.status === 'rejected');
-  const done = firstFailure === -1 ? rows : rows.slice(0, firstFailure);
+  const done = rows.slice(0, acked);
   if (done.length) {
     const gifts = done
       .filter((r) => r.type === 'gift:received')
@@ -156,10 +161,7 @@ async function publishRound(conn: ReservedSql, o: RelayOptions): Promise<number>
     }
     o.onPublished?.(done.length);
   }
-  if (firstFailure !== -1) {
-    const reason = (acks[firstFailure] as PromiseRejectedResult).reason as Error;
-    throw new Error(`publish to JetStream failed: ${reason?.message ?? reason}`);
-  }
+  if (failure) throw new Error(`publish to JetStream failed: ${failure}`);
   return done.length;
 }
 

@@ -1,11 +1,9 @@
 import { connectNats, DEFAULT_ROOMS_STREAM, ensureRoomsStream, type NatsConnection } from '@crowncast/bus';
-import { type JetStreamClient, jetstream } from '@nats-io/jetstream';
 import fp from 'fastify-plugin';
 
 declare module 'fastify' {
   interface FastifyInstance {
     nats: NatsConnection;
-    js: JetStreamClient;
   }
 }
 
@@ -33,7 +31,6 @@ export default fp<NatsPluginOptions>(
       replicas: opts.replicas,
     });
     app.decorate('nats', nc);
-    app.decorate('js', jetstream(nc));
     app.addHook('onClose', async () => {
       await nc.drain().catch(() => nc.close());
     });
