@@ -1,5 +1,6 @@
 import { loadavg } from 'node:os';
 import { cleanup, isolation, serviceUrls } from '@crowncast/testkit';
+import { connect } from '@nats-io/transport-node';
 import postgres from 'postgres';
 import { edgeRssMb } from '../../tests/fuzz/ws-world.js';
 import { seedWorld, worldNames } from '../../tests/lib/admin.js';
@@ -56,12 +57,22 @@ try {
   await gifter.prepare();
   const setupS = (performance.now() - t0) / 1000;
 
+  // The bus hop alone: ts to the republished copy on live.room.> (what the edges receive).
+  const nc = await connect({ servers: serviceUrls.nats });
+  const hop: number[] = [];
+  nc.subscribe(`${iso.prefix}live.room.club.>`, {
+    callback: (_e, m) => {
+      const e = m.json<{ type: string; ts: string }>();
+      if (e.type === 'gift:received' && hop.length < 200_000) hop.push(Date.now() - Date.parse(e.ts));
+    },
+  });
   const ts = performance.now();
   gifter.start();
   await sleep(seconds * 1000);
   await gifter.stop();
   const sendS = (performance.now() - ts) / 1000;
   await waitFor(async () => (await unpublishedCount(iso)) === 0, 30_000, 200);
+  await nc.drain();
 
   const expected = await committedPerClub(world.clubs);
   const committed = [...expected.values()].reduce((a, n) => a + n, 0);
@@ -91,6 +102,7 @@ try {
       committed,
       answered_200: gifter.count('committed'),
       statuses: gifter.statuses,
+      bus_hop_ms: percentiles(hop),
       deliveries_expected: last.r.perSocket.reduce((a, [c]) => a + (expected.get(c) ?? 0), 0),
       latency_samples: last.r.latencies.length,
       sockets_dropped: last.r.dropped,
@@ -108,6 +120,13 @@ try {
   );
   console.log(JSON.stringify(result.run));
   console.log(`wrote ${writeResult('e2e', result)}`);
+} catch (err) {
+  // Say which service died and why, instead of only the client-side ECONNREFUSED.
+  for (const name of stack.crashed()) {
+    const svc = stack.services().find((s) => s.name === name)?.svc;
+    console.error(`${name} exited (${svc?.proc.exitCode}):\n${svc?.logs.slice(-20).join('\n')}`);
+  }
+  throw err;
 } finally {
   await pool?.close();
   await stack.stop();
