@@ -17,9 +17,9 @@ export async function scrape(url: string, gauges: string[] = []): Promise<Servic
     return m ? Number(m[1]) : Number.NaN;
   };
   const out: ServiceSample = {
-    rssMb: value(/_process_resident_memory_bytes (\S+)/) / 2 ** 20,
+    rssMb: value(/^\w+_process_resident_memory_bytes (\S+)/m) / 2 ** 20,
     // prom-client resets its event-loop histogram at every scrape: this is the window's p99.
-    eldP99Ms: value(/_nodejs_eventloop_lag_p99_seconds (\S+)/) * 1000,
+    eldP99Ms: value(/^\w+_nodejs_eventloop_lag_p99_seconds (\S+)/m) * 1000,
     gauges: {},
   };
   for (const g of gauges) out.gauges[g] = value(new RegExp(`^${g} (\\S+)`, 'm'));

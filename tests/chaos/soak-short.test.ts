@@ -37,6 +37,11 @@ describe('soak (short)', () => {
       ).toBeLessThan(50);
     }
     expect(r.after).toEqual(r.idle);
-    for (const w of r.windows) expect(w.delivery_p99_ms).toBeLessThan(5000);
+    for (const w of r.windows) {
+      expect(w.delivery_p99_ms).toBeLessThan(5000);
+      // Every service was sampled (a broken probe would make "flat" meaningless).
+      for (const mb of Object.values(w.rss_mb)) expect(mb).toBeGreaterThan(20);
+      for (const ms of Object.values(w.eld_p99_ms)) expect(ms).toBeGreaterThan(0);
+    }
   }, 58_000);
 });

@@ -3,16 +3,11 @@ import { liveRoomSubject, roomSubject } from '@crowncast/protocol';
 import { Member } from '../lib/member.js';
 import { rng } from './rest-cases.js';
 import { moneySnapshot } from './rest-fuzz.js';
+import type { WsFuzzRow } from './ws-fuzz.js';
 import { edgeMetric, FuzzWorld, waitFor } from './ws-world.js';
 
-export interface NatsFuzzRow {
-  class: string;
-  cases: number;
-  outcomes: Record<string, number>;
-  status_5xx: number;
-  crowns_moved: number;
-  undocumented: string[];
-}
+/** Same columns as the WebSocket rows (`status_5xx`: failed readiness probes of the edges). */
+export type NatsFuzzRow = WsFuzzRow;
 
 type Rand = () => number;
 const ts = () => new Date().toISOString();
