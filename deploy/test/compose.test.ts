@@ -139,4 +139,22 @@ describe('docker-compose.yml', () => {
     expect(envOf(file.services.ledger!).MIGRATE_ON_START).toBe('false');
     expect(envOf(migrate).DATABASE_URL).toBe(envOf(file.services.ledger!).DATABASE_URL);
   });
+
+  it('serves the demo room from its own stage, with the variables it reads, after the seed', async () => {
+    const demo = file.services.demo!;
+    const stages = await dockerfileStages();
+    const stage = stages.get(demo.build?.target ?? '');
+    expect(stage, 'the demo stage exists').toBeDefined();
+    const cmd = stage!.lines.find((l) => l.op === 'CMD')?.args ?? '';
+    const entry = /"(apps\/demo\/[^"]+\.ts)"/.exec(cmd)?.[1];
+    expect(entry).toBeDefined();
+    await readFile(join(REPO_ROOT, entry!), 'utf8');
+    const config = await readFile(join(REPO_ROOT, 'apps/demo/scripts/config.ts'), 'utf8');
+    for (const name of Object.keys(envOf(demo)))
+      expect(config, `the demo reads ${name}`).toContain(`${name}:`);
+    expect(envOf(demo).JWT_SECRET).toBe(envOf(file.services.ledger!).JWT_SECRET);
+    expect(demo.depends_on?.seed?.condition).toBe('service_completed_successfully');
+    expect(file.services.seed?.command).toEqual(['node', 'dist/cli.js', 'seed']);
+    expect(file.services.seed?.depends_on?.migrate?.condition).toBe('service_completed_successfully');
+  });
 });
