@@ -37,6 +37,11 @@ interface RoomState {
   members: Map<string, Member>;
   pending: LiveEvent[];
   timer: NodeJS.Timeout | null;
+  /**
+   * When the room's last write loop ended. Measured at the end, not the start: a broadcast to
+   * thousands of sockets takes far longer than the window, and the events that queued up meanwhile
+   * must find a busy room (and go out together), not a quiet one.
+   */
   lastFlushAt: number;
   lastSeq: number;
   /**
@@ -103,7 +108,6 @@ export function createHub(o: HubOptions) {
     if (o.batchWindowMs === 0) return deliver(state, [e]);
     if (!state.timer && now - state.lastFlushAt >= o.batchWindowMs) {
       // A quiet room: no reason to wait, the window only starts after this write.
-      state.lastFlushAt = now;
       return deliver(state, [e]);
     }
     state.pending.push(e);
@@ -115,7 +119,6 @@ export function createHub(o: HubOptions) {
 
   function flush(state: RoomState) {
     state.timer = null;
-    state.lastFlushAt = Date.now();
     const events = state.pending;
     state.pending = [];
     for (let i = 0; i < events.length; i += o.batchMaxEvents) {
@@ -139,6 +142,7 @@ export function createHub(o: HubOptions) {
     }
     o.metrics.framesOut.inc({ kind: 'room' }, sockets);
     const writtenAt = Date.now();
+    state.lastFlushAt = writtenAt;
     for (const event of events) {
       if (sockets > 0) o.metrics.deliveryLatency.observe(Math.max(0, writtenAt - event.tsMs) / 1000);
       o.onDelivered({ event, sockets, writtenAt });
