@@ -63,6 +63,24 @@ export function createHub(o: HubOptions) {
   const rooms = new Map<Room, RoomState>();
   const built = (encoding: string) => o.metrics.framesBuilt.inc({ encoding });
 
+  /**
+   * One flush round trip for every subscription opened in the same tick (a connect storm opens a
+   * user room per connection). The PING goes out after all their SUBs, so its PONG still proves the
+   * server has each of them; a flush per subscription cost a round trip per connection.
+   */
+  let nextFlush: Promise<void> | null = null;
+  function sharedFlush(): Promise<void> {
+    if (!nextFlush) {
+      nextFlush = new Promise<void>((resolve) =>
+        setImmediate(() => {
+          nextFlush = null;
+          o.nc.flush().then(resolve, () => resolve());
+        }),
+      );
+    }
+    return nextFlush;
+  }
+
   function open(room: Room): RoomState {
     const state: RoomState = {
       room,
@@ -90,7 +108,7 @@ export function createHub(o: HubOptions) {
         },
       }),
     };
-    state.ready = o.nc.flush().catch(() => undefined);
+    state.ready = sharedFlush();
     rooms.set(room, state);
     o.metrics.rooms.set(rooms.size);
     return state;

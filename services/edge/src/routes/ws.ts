@@ -64,6 +64,8 @@ export const wsRoutes: FastifyPluginAsync<WsRouteOptions> = async (app, o) => {
     '/ws',
     {
       websocket: true,
+      // A request line per connection is a log write per connect in a storm; failures still log.
+      logLevel: 'warn',
       preValidation: async (req) => {
         req.handshake = await check(req);
       },
