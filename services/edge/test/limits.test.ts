@@ -202,6 +202,33 @@ describe('slow consumers and drain', () => {
     expect(fast.closeCode).toBeNull();
   });
 
+  it('paces a resume replay bigger than the send bound, so a reading client catches up instead of 4009', async () => {
+    const subject = roomSubject('user:dan', iso.prefix);
+    const mark = await connected('dan', edgeD.url);
+    nc.publish(
+      subject,
+      JSON.stringify({ type: 'game:move', id: 'mark', ts: new Date().toISOString(), data: {} }),
+    );
+    await mark.until(() => mark.events('user:dan').length === 1 && true);
+    const from = mark.events('user:dan')[0]?.seq as number;
+    await mark.close();
+    // 60 events of 10 kB while dan is away: 600 kB to replay through a 64 kB send bound.
+    const big = 'z'.repeat(10_000);
+    for (let i = 0; i < 60; i++) {
+      nc.publish(
+        subject,
+        JSON.stringify({ type: 'game:move', id: `r-${i}`, ts: new Date().toISOString(), data: { big } }),
+      );
+    }
+    await nc.flush();
+    await new Promise((r) => setTimeout(r, 300));
+    const back = Client.connect(edgeD.url, { token: await tokenFor('dan'), query: `userLastSeq=${from}` });
+    await back.until(() => back.events('user:dan').length === 60 && true, 10_000);
+    expect(back.closeCode).toBeNull();
+    expect(back.events('user:dan').map((e) => e.id)).toEqual(Array.from({ length: 60 }, (_, i) => `r-${i}`));
+    await back.close();
+  });
+
   it('serves health and metrics', async () => {
     expect((await fetch(`${edge.url}/health/live`)).status).toBe(200);
     expect(await (await fetch(`${edge.url}/health/ready`)).json()).toMatchObject({ status: 'ready' });

@@ -10,6 +10,8 @@ interface RawSender {
 
 export interface ConnectionLimits {
   sendBufferMaxBytes: number;
+  /** Oldest unsent data a socket may hold, ms; older: closed as a slow consumer. */
+  sendMaxLagMs: number;
   messagesPerMin: number;
 }
 
@@ -27,6 +29,14 @@ export class EdgeConnection implements Conn {
   private windowCount = 0;
   private closed = false;
   private readonly sender: RawSender;
+  /**
+   * Lag tracking in O(1): bytes ever handed to the socket, and a mark (when, and the byte count then)
+   * for the oldest write not yet known to have left. While the mark's bytes are unsent, data at least
+   * that old is waiting; once they left, the next write sets a new mark.
+   */
+  private written = 0;
+  private markAt = 0;
+  private markEnd = 0;
 
   constructor(
     readonly id: string,
@@ -47,11 +57,39 @@ export class EdgeConnection implements Conn {
     return !this.closed && this.socket.readyState === this.socket.OPEN;
   }
 
+  get sendBufferMaxBytes(): number {
+    return this.limits.sendBufferMaxBytes;
+  }
+
+  closeSlow(): void {
+    this.metrics.slowConsumers.inc();
+    this.close(CloseCode.SLOW_CONSUMER, 'SLOW_CONSUMER');
+  }
+
+  whenDrained(ms: number): Promise<boolean> {
+    if (!this.isOpen) return Promise.resolve(false);
+    if (this.socket.bufferedAmount === 0) return Promise.resolve(true);
+    // ws writes straight to the net.Socket, whose 'drain' says its buffer emptied.
+    const raw = (this.socket as unknown as { _socket: NodeJS.EventEmitter })._socket;
+    return new Promise((resolve) => {
+      const done = (ok: boolean) => {
+        clearTimeout(timer);
+        raw.off('drain', onDrain);
+        this.socket.off('close', onClose);
+        resolve(ok);
+      };
+      const onDrain = () => done(this.isOpen);
+      const onClose = () => done(false);
+      const timer = setTimeout(() => done(false), ms);
+      raw.on('drain', onDrain);
+      this.socket.once('close', onClose);
+    });
+  }
+
   writeFrame(frame: Buffer): boolean {
-    if (!this.isOpen) return false;
+    if (!this.isOpen || this.lagging(frame.length)) return false;
     if (this.socket.bufferedAmount + frame.length > this.limits.sendBufferMaxBytes) {
-      this.metrics.slowConsumers.inc();
-      this.close(CloseCode.SLOW_CONSUMER, 'SLOW_CONSUMER');
+      this.closeSlow();
       return false;
     }
     this.sender.sendFrame([frame]);
@@ -61,14 +99,41 @@ export class EdgeConnection implements Conn {
   send(value: object): boolean {
     if (!this.isOpen) return false;
     const payload = encode(value, this.encoding);
+    // + the frame header ws adds (2, 4 or 10 bytes), so the byte count matches bufferedAmount.
+    if (this.lagging(payload.length + (payload.length < 126 ? 2 : payload.length < 65536 ? 4 : 10))) {
+      return false;
+    }
     if (this.socket.bufferedAmount + payload.length > this.limits.sendBufferMaxBytes) {
-      this.metrics.slowConsumers.inc();
-      this.close(CloseCode.SLOW_CONSUMER, 'SLOW_CONSUMER');
+      this.closeSlow();
       return false;
     }
     this.socket.send(payload, { binary: this.encoding === 'msgpack' });
     this.metrics.framesOut.inc({ kind: 'control' });
     return true;
+  }
+
+  /**
+   * Accounts a write of `bytes` that is about to happen; true (and closed as a slow consumer) when
+   * this socket's oldest unsent data is older than the lag bound: a byte bound alone lets a socket
+   * fall minutes behind at a low event rate.
+   */
+  private lagging(bytes: number): boolean {
+    const now = Date.now();
+    if (this.markAt !== 0) {
+      const sent = this.written - this.socket.bufferedAmount;
+      if (sent >= this.markEnd) this.markAt = 0;
+      else if (now - this.markAt > this.limits.sendMaxLagMs) {
+        this.metrics.slowConsumers.inc();
+        this.close(CloseCode.SLOW_CONSUMER, 'SLOW_CONSUMER');
+        return true;
+      }
+    }
+    this.written += bytes;
+    if (this.markAt === 0) {
+      this.markAt = now;
+      this.markEnd = this.written;
+    }
+    return false;
   }
 
   close(code: number, reason: string): void {

@@ -70,7 +70,8 @@ export async function joinRoom(
   let sentUpTo = lastSeq;
   let replayed = 0;
   if (result.ok) {
-    d.hub.sendTo(conn, room, result.events);
+    // Paced (it may be bigger than the send bound); live events stay held meanwhile.
+    await d.hub.sendPaced(conn, room, result.events);
     replayed = result.events.length;
     const last = result.events[result.events.length - 1];
     if (last) sentUpTo = last.seq;
@@ -80,8 +81,15 @@ export async function joinRoom(
     conn.send({ type: 'resync:required', room, data: { lastSeq, reason: result.reason } });
     d.metrics.replays.inc({ result: 'resync' });
   }
-  const live = d.hub.endReplay(member).filter((e) => e.seq > sentUpTo);
-  d.hub.sendTo(conn, room, live);
+  // Send what was held, still holding what arrives meanwhile, until nothing is held: only then
+  // (in the same tick) does the member switch to live writes, so the order stays intact.
+  for (;;) {
+    const held = d.hub.takeHeld(member).filter((e) => e.seq > sentUpTo);
+    if (held.length === 0 || !d.hub.isMember(conn, room, member)) break;
+    await d.hub.sendPaced(conn, room, held);
+    sentUpTo = (held[held.length - 1] as { seq: number }).seq;
+  }
+  d.hub.endReplay(member);
   return { ok: true, room, alreadyJoined: false, replayed, resync: !result.ok };
 }
 

@@ -12,4 +12,10 @@ export interface Conn {
   /** Encodes and sends one control or per-connection frame. */
   send(value: object): boolean;
   close(code: number, reason: string): void;
+  /** The send bound (bytes); a burst bigger than it must wait for the socket to drain. */
+  readonly sendBufferMaxBytes: number;
+  /** Resolves true once nothing is left unsent, false if the socket closed or `ms` passed first. */
+  whenDrained(ms: number): Promise<boolean>;
+  /** Closes as a slow consumer (4009). */
+  closeSlow(): void;
 }

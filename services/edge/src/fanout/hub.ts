@@ -54,6 +54,9 @@ interface RoomState {
 
 export type Hub = ReturnType<typeof createHub>;
 
+/** How long a replay waits for a client to take the previous frames before calling it slow. */
+const REPLAY_DRAIN_WAIT_MS = 10_000;
+
 /**
  * Rooms with local members: one core subscription on `live.room.…` per room (reference-counted by
  * members), each event validated once, framed once per encoding, the same bytes written to every
@@ -179,6 +182,12 @@ export function createHub(o: HubOptions) {
       await state.ready;
       return member;
     },
+    /** What arrived live since the last call, while the member keeps being held. */
+    takeHeld(member: Member): LiveEvent[] {
+      const b = member.buffered ?? [];
+      if (member.buffered) member.buffered = [];
+      return b;
+    },
     /** Stops buffering and returns what arrived live meanwhile (the caller sends it). */
     endReplay(member: Member): LiveEvent[] {
       const b = member.buffered ?? [];
@@ -207,6 +216,41 @@ export function createHub(o: HubOptions) {
             : { type: 'batch', room, events: chunk.map(wireEvent) },
         );
       }
+    },
+    /**
+     * A replay (or the live events held during it): frames of at most half the send bound, each
+     * written once the previous ones left the socket. A burst bigger than the bound is normal for a
+     * client that was away; closing it as a slow consumer would make it resume from the same seq
+     * and hit the same burst again, forever. A client that reads nothing is still closed (4009).
+     */
+    async sendPaced(conn: Conn, room: Room, events: LiveEvent[]): Promise<boolean> {
+      const budget = conn.sendBufferMaxBytes / 2;
+      let chunk: LiveEvent[] = [];
+      let bytes = 0;
+      const flush = async () => {
+        if (chunk.length === 0) return true;
+        if (!(await conn.whenDrained(REPLAY_DRAIN_WAIT_MS))) {
+          conn.closeSlow();
+          return false;
+        }
+        const ok = conn.send(
+          chunk.length === 1
+            ? wireEvent(chunk[0] as LiveEvent)
+            : { type: 'batch', room, events: chunk.map(wireEvent) },
+        );
+        chunk = [];
+        bytes = 0;
+        return ok;
+      };
+      for (const e of events) {
+        const size = JSON.stringify(e.data).length + 200;
+        if (chunk.length > 0 && (chunk.length >= o.batchMaxEvents || bytes + size > budget)) {
+          if (!(await flush())) return false;
+        }
+        chunk.push(e);
+        bytes += size;
+      }
+      return flush();
     },
     roomCount: () => rooms.size,
     close(): void {
