@@ -128,6 +128,7 @@ export async function buildApp({ config, fastify = {} }: BuildOptions): Promise<
       heartbeatIntervalMs: config.HEARTBEAT_INTERVAL_MS,
       maxConnectionsPerUser: config.WS_MAX_CONNECTIONS_PER_USER,
       sendBufferMaxBytes: config.WS_SEND_BUFFER_MAX_BYTES,
+      sendMaxLagMs: config.WS_SEND_MAX_LAG_MS,
       messagesPerMin: config.WS_MAX_MESSAGES_PER_MIN,
       log,
     },

@@ -25,6 +25,8 @@ export const EdgeEnv = z.object({
   WS_MAX_ROOMS_PER_CONNECTION: env.int(100, 2, 10_000),
   /** A socket whose unsent bytes exceed this is closed with 4009 (slow consumer). */
   WS_SEND_BUFFER_MAX_BYTES: env.int(1024 * 1024, 1024),
+  /** A socket whose oldest unsent data is older than this, ms, is closed with 4009 (slow consumer). */
+  WS_SEND_MAX_LAG_MS: env.int(5000, 100),
   /** Protocol ping interval; a socket that misses a pong for one interval is terminated. */
   HEARTBEAT_INTERVAL_MS: env.int(25_000, 50),
   /** Coalescing window for busy rooms, ms (0 sends every event in its own frame). */

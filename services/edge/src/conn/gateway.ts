@@ -14,6 +14,7 @@ export interface GatewayOptions {
   heartbeatIntervalMs: number;
   maxConnectionsPerUser: number;
   sendBufferMaxBytes: number;
+  sendMaxLagMs: number;
   messagesPerMin: number;
   log: FastifyBaseLogger;
 }
@@ -111,7 +112,11 @@ export function createGateway(d: MessageDeps, o: GatewayOptions) {
         a.userId,
         a.encoding,
         socket,
-        { sendBufferMaxBytes: o.sendBufferMaxBytes, messagesPerMin: o.messagesPerMin },
+        {
+          sendBufferMaxBytes: o.sendBufferMaxBytes,
+          sendMaxLagMs: o.sendMaxLagMs,
+          messagesPerMin: o.messagesPerMin,
+        },
         d.metrics,
         onClosed,
       );
