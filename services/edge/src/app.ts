@@ -103,7 +103,7 @@ export async function buildApp({ config, fastify = {} }: BuildOptions): Promise<
     prefix,
     edgeId: config.EDGE_ID,
     intervalMs: config.PRESENCE_INTERVAL_MS,
-    snapshot: () => gateway?.snapshot() ?? [],
+    connections: () => gateway?.connections() ?? [],
   });
   gateway = createGateway(
     {

@@ -8,6 +8,8 @@ import { handleMessage, type MessageDeps, sendError } from './messages.js';
 import { joinRoom, leaveRoom } from './rooms.js';
 
 const CLOSE_HANDSHAKE_WAIT_MS = 1000;
+/** Ticks per heartbeat interval over which the protocol pings are spread. */
+const PING_SLICES = 20;
 
 export interface GatewayOptions {
   edgeId: string;
@@ -49,17 +51,34 @@ export function createGateway(d: MessageDeps, o: GatewayOptions) {
     d.presence.disconnected(c.presence());
   };
 
-  const heartbeat = setInterval(() => {
-    for (const c of conns.values()) {
-      // No pong since the last ping: the peer is gone (or too stuck to matter).
-      if (!c.alive) {
-        c.terminate('heartbeat_timeout');
-        continue;
+  // Protocol pings spread over the interval, a slice of the connections per tick: pinging 10,000
+  // sockets in one tick stalled delivery. Each socket is visited once per pass (one interval); no
+  // pong since its last visit: the peer is gone (or too stuck to matter).
+  let pass = conns.values();
+  let visited = 0;
+  let perTick = 1;
+  const heartbeat = setInterval(
+    () => {
+      if (visited === 0) perTick = Math.max(1, Math.ceil(conns.size / PING_SLICES));
+      for (let n = 0; n < perTick; n++) {
+        const next = pass.next();
+        if (next.done) {
+          pass = conns.values();
+          visited = 0;
+          return;
+        }
+        visited++;
+        const c = next.value;
+        if (!c.alive) {
+          c.terminate('heartbeat_timeout');
+          continue;
+        }
+        c.alive = false;
+        c.socket.ping();
       }
-      c.alive = false;
-      c.socket.ping();
-    }
-  }, o.heartbeatIntervalMs);
+    },
+    Math.max(1, Math.floor(o.heartbeatIntervalMs / PING_SLICES)),
+  );
   heartbeat.unref();
 
   /**
@@ -154,7 +173,7 @@ export function createGateway(d: MessageDeps, o: GatewayOptions) {
         }
       }
     },
-    snapshot: () => [...conns.values()].map((c) => c.presence()),
+    connections: () => [...conns.values()],
     /**
      * Graceful drain: every client hears `server:draining` with its own random delay within
      * `spreadMs`, and is closed (4012) at that moment, so reconnects spread over the window.
