@@ -158,7 +158,6 @@ export function createGateway(d: MessageDeps, o: GatewayOptions) {
           sendError(c, d, 'BAD_FRAME', 'the message could not be handled');
         });
       });
-      socket.on('error', (err) => o.log.debug({ err: err.message, connectionId: c.id }, 'socket error'));
       start(c, a, pending).catch((err: Error) => {
         o.log.error({ err, connectionId: c.id }, 'joining the automatic rooms failed');
         c.close(1011, 'INTERNAL');
