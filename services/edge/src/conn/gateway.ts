@@ -40,6 +40,12 @@ export function createGateway(d: MessageDeps, o: GatewayOptions) {
   const conns = new Map<string, EdgeConnection>();
   const byUser = new Map<string, Set<EdgeConnection>>();
   let draining = false;
+  // Shared by every connection (an object per connection is memory per connection).
+  const limits = {
+    sendBufferMaxBytes: o.sendBufferMaxBytes,
+    sendMaxLagMs: o.sendMaxLagMs,
+    messagesPerMin: o.messagesPerMin,
+  };
 
   const onClosed = (c: EdgeConnection) => {
     conns.delete(c.id);
@@ -131,11 +137,7 @@ export function createGateway(d: MessageDeps, o: GatewayOptions) {
         a.userId,
         a.encoding,
         socket,
-        {
-          sendBufferMaxBytes: o.sendBufferMaxBytes,
-          sendMaxLagMs: o.sendMaxLagMs,
-          messagesPerMin: o.messagesPerMin,
-        },
+        limits,
         d.metrics,
         onClosed,
       );
