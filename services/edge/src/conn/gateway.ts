@@ -132,15 +132,7 @@ export function createGateway(d: MessageDeps, o: GatewayOptions) {
         socket.close(CloseCode.TOO_MANY_CONNECTIONS, 'TOO_MANY_CONNECTIONS');
         return;
       }
-      const c = new EdgeConnection(
-        randomUUID(),
-        a.userId,
-        a.encoding,
-        socket,
-        limits,
-        d.metrics,
-        onClosed,
-      );
+      const c = new EdgeConnection(randomUUID(), a.userId, a.encoding, socket, limits, d.metrics, onClosed);
       conns.set(c.id, c);
       byUser.set(a.userId, (mine ?? new Set()).add(c));
       d.metrics.connections.set(conns.size);
