@@ -65,6 +65,7 @@ console.log(
 );
 const leaked = r.after.rooms !== r.idle.rooms || r.after.connections !== r.idle.connections;
 for (const p of r.problems) console.log(`FAILED ${p}`);
+for (const d of r.duplicates) console.log('duplicate:', JSON.stringify(d));
 if (leaked) console.log(`FAILED edges hold ${JSON.stringify(r.after)} after every member left`);
 console.log(`wrote ${writeResult('soak', { seconds, windows: r.windows, drift, problems: r.problems })}`);
 process.exit(r.problems.length || leaked ? 1 : 0);

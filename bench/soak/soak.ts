@@ -112,7 +112,10 @@ export async function runSoak(o: SoakOptions) {
     // Every member gone: back to the idle edges' connections and rooms (no leaked subscription).
     await waitFor(async () => (await edgeTotals(stack)).rooms === idle.rooms, 15_000, 200);
     const after = await edgeTotals(stack);
-    return { windows, verdict: v, problems: violations(v), idle, after };
+    const duplicates = members.flatMap((m) =>
+      m.duplicateDetails.map((d) => ({ member: m.userId, room: m.room, ...d })),
+    );
+    return { windows, verdict: v, problems: violations(v), idle, after, duplicates };
   } finally {
     await Promise.all(members.map((m) => m.stop()));
     await stack.stop();

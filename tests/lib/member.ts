@@ -33,6 +33,14 @@ interface WireFrame {
 export class Member {
   readonly ids = new Set<string>();
   duplicates = 0;
+  /** The first duplicates in detail (what a bug report needs). */
+  readonly duplicateDetails: {
+    id: string;
+    seq: number;
+    lastSeq: number;
+    state: string;
+    reconnects: number;
+  }[] = [];
   gaps = 0;
   resyncs = 0;
   reconnects = 0;
@@ -153,10 +161,24 @@ export class Member {
     if (f.seq !== undefined && f.room !== undefined) this.onEvent(f as WireEvent);
   }
 
+  private duplicate(e: WireEvent): void {
+    this.duplicates++;
+    if (this.duplicateDetails.length < 5) {
+      const d = {
+        id: e.id,
+        seq: e.seq,
+        lastSeq: this.lastSeq,
+        state: this.state,
+        reconnects: this.reconnects,
+      };
+      this.duplicateDetails.push(d);
+    }
+  }
+
   private onEvent(e: WireEvent): void {
     if (e.room !== this.room || this.state === 'leaving') return;
     if (e.seq <= this.lastSeq) {
-      if (this.ids.has(e.id)) this.duplicates++;
+      if (this.ids.has(e.id)) this.duplicate(e);
       return;
     }
     if (e.prevSeq !== this.lastSeq) {
@@ -166,7 +188,7 @@ export class Member {
       this.send({ type: 'club:leave', id: `l${++this.n}`, data: { clubId: this.clubId } });
       return;
     }
-    if (this.ids.has(e.id)) this.duplicates++;
+    if (this.ids.has(e.id)) this.duplicate(e);
     else this.ids.add(e.id);
     this.lastSeq = e.seq;
     if (this.opts.sampleLatency && this.state === 'joined')
