@@ -89,7 +89,7 @@ export async function joinRoom(
     await d.hub.sendPaced(conn, room, held);
     sentUpTo = (held[held.length - 1] as { seq: number }).seq;
   }
-  d.hub.endReplay(member);
+  d.hub.endReplay(member, sentUpTo);
   return { ok: true, room, alreadyJoined: false, replayed, resync: !result.ok };
 }
 

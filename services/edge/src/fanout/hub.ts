@@ -27,6 +27,11 @@ export interface HubOptions {
 export interface Member {
   conn: Conn;
   buffered: LiveEvent[] | null;
+  /**
+   * The last seq its join replay sent: events at or below it that were still waiting in the room's
+   * batching window when the replay ended must not be written to it again.
+   */
+  after: number;
 }
 
 interface RoomState {
@@ -159,6 +164,17 @@ export function createHub(o: HubOptions) {
         m.buffered.push(...events);
         continue;
       }
+      if (m.after >= (events[0] as LiveEvent).seq) {
+        // Joined while these waited in the window, and its replay already sent some of them.
+        const rest = events.filter((e) => e.seq > m.after);
+        const only = rest[0];
+        if (
+          only &&
+          m.conn.send(rest.length === 1 ? wireEvent(only) : { ...value, events: rest.map(wireEvent) })
+        )
+          sockets++;
+        continue;
+      }
       if (m.conn.writeFrame(frame.bytes(m.conn.encoding))) sockets++;
     }
     o.metrics.framesOut.inc({ kind: 'room' }, sockets);
@@ -177,7 +193,7 @@ export function createHub(o: HubOptions) {
      */
     async add(conn: Conn, room: Room, buffer: boolean): Promise<Member> {
       const state = rooms.get(room) ?? open(room);
-      const member: Member = { conn, buffered: buffer ? [] : null };
+      const member: Member = { conn, buffered: buffer ? [] : null, after: 0 };
       state.members.set(conn.id, member);
       await state.ready;
       return member;
@@ -188,10 +204,14 @@ export function createHub(o: HubOptions) {
       if (member.buffered) member.buffered = [];
       return b;
     },
-    /** Stops buffering and returns what arrived live meanwhile (the caller sends it). */
-    endReplay(member: Member): LiveEvent[] {
+    /**
+     * Stops buffering and returns what arrived live meanwhile (the caller sends it); `sentUpTo` is
+     * the last seq the replay sent this member.
+     */
+    endReplay(member: Member, sentUpTo = 0): LiveEvent[] {
       const b = member.buffered ?? [];
       member.buffered = null;
+      member.after = sentUpTo;
       return b;
     },
     isMember(conn: Conn, room: Room, member?: Member): boolean {
