@@ -390,6 +390,9 @@ export class CrowncastClient extends Emitter<ClientEvents> {
         if (!waiters.length) this.emit('error', err as CrowncastError);
         return;
       }
+      // A room joined without a resume point takes the edge's: a rejoin then replays what came after.
+      if (typeof ack?.seq === 'number' && this.tracker.seqOf(room) === undefined)
+        this.tracker.setSeq(room, ack.seq);
       j.result = { room, replayed: Number(ack?.replayed ?? 0), resync: ack?.resync === true };
       for (const w of waiters) w.resolve(j.result);
       this.emit('joined', j.result);

@@ -55,6 +55,25 @@ afterAll(async () => {
 });
 
 describe('resume with lastSeq', () => {
+  it("gives a join without lastSeq the room's stream position, from which a rejoin misses nothing", async () => {
+    const token = await tokenFor('alice');
+    const bob = await open(edgeA, 'bob');
+    await sendClubGift(ledger, token, 'c1', 'g1');
+    await new Promise((r) => setTimeout(r, 300));
+    const ack = await bob.request('club:join', { clubId: 'c1' });
+    const head = (ack.data as { seq?: number }).seq;
+    expect(typeof head).toBe('number');
+    expect(head).toBeGreaterThan(0);
+    await bob.close();
+    // Published after bob's join and before his rejoin: a rejoin from `head` must replay it.
+    const missed = (await sendClubGift(ledger, token, 'c1', 'g1')).giftTransactionId;
+    await new Promise((r) => setTimeout(r, 300));
+    const again = await open(edgeB, 'bob');
+    await again.request('club:join', { clubId: 'c1', lastSeq: head });
+    const gifts = again.events('club:c1').filter((f) => f.type === 'gift:received');
+    expect(gifts.map((f) => (f.data as { giftTransactionId: string }).giftTransactionId)).toEqual([missed]);
+  });
+
   it('a client that disconnects, misses gifts and rejoins with lastSeq gets exactly the missed ones, then live', async () => {
     const token = await tokenFor('alice');
     const bob = await open(edgeA, 'bob');

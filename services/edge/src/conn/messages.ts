@@ -94,7 +94,13 @@ export async function handleMessage(
       const room: Room = `${isClub ? 'club' : 'game'}:${target}`;
       const r = await joinRoom(d, conn, room, msg.data.lastSeq, { checkMembership: true, pending });
       if (!r.ok) return sendError(conn, d, r.code, r.message, { id: msg.id, room });
-      ack({ room, alreadyJoined: r.alreadyJoined, replayed: r.replayed, resync: r.resync });
+      ack({
+        room,
+        alreadyJoined: r.alreadyJoined,
+        replayed: r.replayed,
+        resync: r.resync,
+        ...(r.seq === undefined ? {} : { seq: r.seq }),
+      });
       const timestamp = new Date().toISOString();
       conn.send(
         isClub

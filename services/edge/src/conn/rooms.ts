@@ -1,6 +1,6 @@
 import type { Room } from '@crowncast/protocol';
 import type { Hub } from '../fanout/hub.js';
-import { type ReplayDeps, readAfter } from '../fanout/replay.js';
+import { headSeq, type ReplayDeps, readAfter } from '../fanout/replay.js';
 import type { Membership } from '../membership.js';
 import { MembershipUnavailable } from '../membership.js';
 import type { EdgeMetrics } from '../plugins/metrics.js';
@@ -15,7 +15,15 @@ export interface RoomDeps {
 }
 
 export type JoinOutcome =
-  | { ok: true; room: Room; alreadyJoined: boolean; replayed: number; resync: boolean }
+  | {
+      ok: true;
+      room: Room;
+      alreadyJoined: boolean;
+      replayed: number;
+      resync: boolean;
+      /** The room's stream sequence this member is live after: its resume point for a later lastSeq. */
+      seq?: number;
+    }
   | { ok: false; code: 'NOT_A_MEMBER' | 'MEMBERSHIP_UNAVAILABLE' | 'TOO_MANY_ROOMS'; message: string };
 
 /**
@@ -58,7 +66,17 @@ export async function joinRoom(
   }
 
   const member = await d.hub.add(conn, room, lastSeq !== undefined);
-  if (lastSeq === undefined) return { ok: true, room, alreadyJoined: false, replayed: 0, resync: false };
+  if (lastSeq === undefined) {
+    const seq = await headSeq(d.replay, room);
+    return {
+      ok: true,
+      room,
+      alreadyJoined: false,
+      replayed: 0,
+      resync: false,
+      ...(seq === undefined ? {} : { seq }),
+    };
+  }
 
   const result = await readAfter(d.replay, room, lastSeq).catch(() => ({
     ok: false as const,
@@ -79,6 +97,9 @@ export async function joinRoom(
     d.metrics.replayedEvents.inc(replayed);
   } else {
     conn.send({ type: 'resync:required', room, data: { lastSeq, reason: result.reason } });
+    // The client reloads by REST and starts a new chain: everything live from now on is its, however
+    // far off its lastSeq was (a lastSeq beyond the stream would otherwise hold back every live event).
+    sentUpTo = 0;
     d.metrics.replays.inc({ result: 'resync' });
   }
   // Send what was held, still holding what arrives meanwhile, until nothing is held: only then
@@ -90,7 +111,15 @@ export async function joinRoom(
     sentUpTo = (held[held.length - 1] as { seq: number }).seq;
   }
   d.hub.endReplay(member, sentUpTo);
-  return { ok: true, room, alreadyJoined: false, replayed, resync: !result.ok };
+  // After resync:required the client starts a new chain from the next frame: no resume point then.
+  return {
+    ok: true,
+    room,
+    alreadyJoined: false,
+    replayed,
+    resync: !result.ok,
+    ...(result.ok ? { seq: sentUpTo } : {}),
+  };
 }
 
 export function leaveRoom(d: RoomDeps, conn: EdgeConnection, room: Room): boolean {

@@ -68,3 +68,17 @@ export async function readAfter(d: ReplayDeps, room: Room, lastSeq: number): Pro
   }
   return { ok: true, events };
 }
+
+/**
+ * The room's latest stream sequence (0 when the stream holds none of it), read once the member's
+ * live subscription is active: a client that has seen nothing yet resumes from here, so an event
+ * published between this join and a reconnect is replayed. Undefined when the stream cannot say.
+ */
+export async function headSeq(d: ReplayDeps, room: Room): Promise<number | undefined> {
+  try {
+    const head = await d.jsm.direct.getMessage(d.stream, { last_by_subj: roomSubject(room, d.prefix) });
+    return head ? head.seq : 0;
+  } catch (err) {
+    return /not found|no message/i.test(String((err as Error)?.message ?? err)) ? 0 : undefined;
+  }
+}
