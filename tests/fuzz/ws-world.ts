@@ -12,6 +12,8 @@ export const WS_FUZZ_EDGE_ENV = {
   WS_MAX_MESSAGES_PER_MIN: '120',
   WS_MAX_CONNECTIONS_PER_USER: '10',
   WS_SEND_BUFFER_MAX_BYTES: '262144',
+  // A client that reads nothing is cut within a second of falling behind, not after a heartbeat.
+  WS_SEND_MAX_LAG_MS: '1000',
   ALLOWED_ORIGINS: 'https://crowncast.example',
 };
 
