@@ -1,6 +1,6 @@
 import { type Room, roomSubject } from '@crowncast/protocol';
 import type { FastifyBaseLogger } from 'fastify';
-import type { ReservedSql, Sql } from 'postgres';
+import type { Sql, TransactionSql } from 'postgres';
 import type { createAckedPublisher } from './acks.js';
 
 export interface RelayOptions {
@@ -71,44 +71,31 @@ export function startRelay(o: RelayOptions): Relay {
   });
 
   const loop = (async () => {
-    let conn: ReservedSql | null = null;
     let lastPurge = 0;
     while (running) {
       try {
-        if (!conn) conn = await o.sql.reserve();
-        if (!active) {
-          const [row] = await conn<
-            { locked: boolean }[]
-          >`SELECT pg_try_advisory_lock(${RELAY_LOCK}, hashtext(${o.schema})) AS locked`;
-          active = row?.locked === true;
-          if (!active) {
-            await sleep(o.pollMs);
-            continue;
-          }
-          o.log.info('outbox relay active');
-        }
         kicked = false;
-        const published = await publishRound(conn, o);
-        if (Date.now() - lastPurge > PURGE_EVERY_MS) {
+        // Each round is one short transaction holding a transaction-scoped lock: one relay at a time
+        // across replicas, and no long-lived connection that a PostgreSQL restart could leave hanging.
+        const round = await o.sql.begin(async (tx) => {
+          const [row] = await tx<{ locked: boolean }[]>`
+            SELECT pg_try_advisory_xact_lock(${RELAY_LOCK}, hashtext(${o.schema})) AS locked`;
+          return row?.locked
+            ? { locked: true, published: await publishRound(tx, o) }
+            : { locked: false, published: 0 };
+        });
+        if (round.locked !== active) o.log.info({ active: round.locked }, 'outbox relay');
+        active = round.locked;
+        if (active && Date.now() - lastPurge > PURGE_EVERY_MS) {
           lastPurge = Date.now();
-          await purge(conn, o.retentionHours);
+          await purge(o.sql, o.retentionHours);
         }
-        if (published < o.batch) await sleep(o.pollMs);
+        if (!active || round.published < o.batch) await sleep(o.pollMs);
       } catch (err) {
         o.log.warn({ err: (err as Error).message }, 'outbox relay round failed; retrying');
-        // A session lock survives release() back into the pool: drop it first, or no replica
-        // (this one included, on another connection) could take the relay over.
-        if (conn && active) await conn`SELECT pg_advisory_unlock_all()`.catch(() => undefined);
         active = false;
-        conn?.release();
-        conn = null;
         await sleep(Math.min(1000, o.pollMs));
       }
-    }
-    if (conn) {
-      if (active)
-        await conn`SELECT pg_advisory_unlock(${RELAY_LOCK}, hashtext(${o.schema}))`.catch(() => undefined);
-      conn.release();
     }
     active = false;
   })();
@@ -126,7 +113,7 @@ export function startRelay(o: RelayOptions): Relay {
   };
 }
 
-async function publishRound(conn: ReservedSql, o: RelayOptions): Promise<number> {
+async function publishRound(conn: TransactionSql, o: RelayOptions): Promise<number> {
   const rows = await conn<OutboxRow[]>`
     SELECT id, event_id, room, type, envelope FROM outbox
     WHERE published_at IS NULL AND xid < pg_snapshot_xmin(pg_current_snapshot())
@@ -165,7 +152,7 @@ async function publishRound(conn: ReservedSql, o: RelayOptions): Promise<number>
   return done.length;
 }
 
-async function purge(conn: ReservedSql, hours: number) {
+async function purge(conn: Sql, hours: number) {
   await conn`DELETE FROM outbox WHERE published_at < now() - make_interval(hours => ${hours})`;
   await conn`DELETE FROM idempotency_keys WHERE created_at < now() - make_interval(hours => ${hours})`;
 }
