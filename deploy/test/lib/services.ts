@@ -58,7 +58,12 @@ export async function loadServices(): Promise<ServiceFacts[]> {
     const keys = Object.keys(schema.shape);
     const required = keys.filter((k) => !(schema.shape[k] as z.ZodType).safeParse(undefined).success);
     const files = await tsFiles(join(REPO_ROOT, 'services', name, 'src'));
-    const source = (await Promise.all(files.map((f) => readFile(f, 'utf8')))).join('\n');
+    let source = (await Promise.all(files.map((f) => readFile(f, 'utf8')))).join('\n');
+    // Routes a service gets from the shared service package (e.g. /metrics) are its routes too.
+    if (source.includes("from '@crowncast/service'")) {
+      const shared = await tsFiles(join(REPO_ROOT, 'packages/service/src'));
+      source += `\n${(await Promise.all(shared.map((f) => readFile(f, 'utf8')))).join('\n')}`;
+    }
     facts.push({
       name,
       schema,
@@ -86,7 +91,15 @@ export function metricNames(svc: ServiceFacts): Set<string> {
     [...svc.source.matchAll(/const (\w+) = ['"`](crowncast_[a-z0-9_]*)['"`]/g)].map((m) => [m[1]!, m[2]!]),
   );
   const source = svc.source.replace(/\$\{(\w+)\}/g, (whole, id: string) => consts.get(id) ?? whole);
-  return new Set([...source.matchAll(/name:\s*['"`](crowncast_[a-z0-9_]+)['"`]/g)].map((m) => m[1]!));
+  const names = [...source.matchAll(/name:\s*['"`](crowncast_[a-z0-9_]+)['"`]/g)].map((m) => m[1]!);
+  // exposeMetrics(app, registry, prefix) registers `<prefix>http_request_seconds`.
+  for (const m of svc.source.matchAll(
+    /exposeMetrics\([^,]+,[^,]+,\s*(?:['"`](crowncast_[a-z0-9_]*)['"`]|(\w+))\s*\)/g,
+  )) {
+    const prefix = m[1] ?? consts.get(m[2] ?? '');
+    if (prefix) names.push(`${prefix}http_request_seconds`);
+  }
+  return new Set(names);
 }
 
 /** The JWT variables: the auth package accepts exactly one of a shared secret and a JWKS URL. */

@@ -1,3 +1,4 @@
+import { exposeMetrics } from '@crowncast/service';
 import fp from 'fastify-plugin';
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 
@@ -104,9 +105,7 @@ export default fp(
   async (app) => {
     const metrics = createEdgeMetrics();
     app.decorate('metrics', metrics);
-    app.get('/metrics', async (_req, reply) => {
-      return reply.type(metrics.registry.contentType).send(await metrics.registry.metrics());
-    });
+    exposeMetrics(app, metrics.registry, 'crowncast_edge_');
   },
   { name: 'metrics' },
 );

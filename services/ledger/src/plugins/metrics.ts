@@ -1,3 +1,4 @@
+import { exposeMetrics } from '@crowncast/service';
 import fp from 'fastify-plugin';
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 import { outboxLag } from '../outbox/relay.js';
@@ -19,13 +20,6 @@ export default fp(
   async (app) => {
     const registry = new Registry();
     collectDefaultMetrics({ register: registry, prefix: 'crowncast_ledger_' });
-    const http = new Histogram({
-      name: 'crowncast_ledger_http_request_seconds',
-      help: 'HTTP request duration',
-      labelNames: ['method', 'route', 'status'],
-      buckets: [0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1],
-      registers: [registry],
-    });
     const metrics = {
       registry,
       giftBatch: new Histogram({
@@ -68,15 +62,7 @@ export default fp(
       },
     });
     app.decorate('metrics', metrics);
-    app.addHook('onResponse', async (req, reply) => {
-      http.observe(
-        { method: req.method, route: req.routeOptions.url ?? 'unknown', status: reply.statusCode },
-        reply.elapsedTime / 1000,
-      );
-    });
-    app.get('/metrics', { schema: { hide: true } }, async (_req, reply) => {
-      return reply.type(registry.contentType).send(await registry.metrics());
-    });
+    exposeMetrics(app, registry, 'crowncast_ledger_');
   },
   { name: 'metrics', dependencies: ['postgres'] },
 );

@@ -1,3 +1,4 @@
+import { exposeMetrics } from '@crowncast/service';
 import fp from 'fastify-plugin';
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 
@@ -29,13 +30,6 @@ export default fp<{ redisPrefix: string }>(
     const registry = new Registry();
     collectDefaultMetrics({ register: registry, prefix: P });
     const registers = [registry];
-    const http = new Histogram({
-      name: `${P}http_request_seconds`,
-      help: 'HTTP request duration',
-      labelNames: ['method', 'route', 'status'],
-      buckets: [0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1],
-      registers,
-    });
     const metrics: PresenceMetrics = {
       registry,
       messages: new Counter({
@@ -104,15 +98,7 @@ export default fp<{ redisPrefix: string }>(
       },
     });
     app.decorate('metrics', metrics);
-    app.addHook('onResponse', async (req, reply) => {
-      http.observe(
-        { method: req.method, route: req.routeOptions.url ?? 'unknown', status: reply.statusCode },
-        reply.elapsedTime / 1000,
-      );
-    });
-    app.get('/metrics', { schema: { hide: true } }, async (_req, reply) => {
-      return reply.type(registry.contentType).send(await registry.metrics());
-    });
+    exposeMetrics(app, registry, P);
   },
   { name: 'metrics', dependencies: ['redis'] },
 );
