@@ -47,7 +47,7 @@ export class Member {
   closeCodes: Record<string, number> = {};
   lastSeq = 0;
   joined = false;
-  /** Commit-to-socket latencies (ms) of live events, sampled by the caller's choice. */
+  /** Commit-to-socket latencies (ms) of the ledger's live events, sampled by the caller's choice. */
   readonly latencies: number[] = [];
   private ws: WebSocket | null = null;
   private state: 'idle' | 'leaving' | 'joining' | 'joined' = 'idle';
@@ -191,7 +191,9 @@ export class Member {
     if (this.ids.has(e.id)) this.duplicate(e);
     else this.ids.add(e.id);
     this.lastSeq = e.seq;
-    if (this.opts.sampleLatency && this.state === 'joined')
+    // The ledger's events only: a club:member:* event's ts is when the member came or went, which
+    // presence publishes after the edge's notice batch and its own coalescing window, by design.
+    if (this.opts.sampleLatency && this.state === 'joined' && !e.type.startsWith('club:member:'))
       this.latencies.push(Date.now() - Date.parse(e.ts));
   }
 }
