@@ -1,6 +1,8 @@
 import { AuthError, bearerToken, type TokenVerifier } from '@crowncast/auth';
 import { CloseCode, WS_SUBPROTOCOL_MSGPACK } from '@crowncast/protocol';
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
+import type { ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
 import { z } from 'zod';
 import type { Admitted, Gateway } from '../conn/gateway.js';
 
@@ -81,6 +83,11 @@ export const wsRoutes: FastifyPluginAsync<WsRouteOptions> = async (app, o) => {
       // for the socket's whole life: several KB per connection for nothing. Ours holds nothing.
       socket.removeAllListeners('error');
       socket.on('error', onSocketError);
+      // It also routes the upgrade through Fastify with a ServerResponse assigned to the TCP socket
+      // (socket._httpMessage), which kept that response, the Fastify request and reply, the raw
+      // request with its headers and a child logger alive as long as the socket: ~2 KB per connection.
+      const tcp = req.raw.socket as Socket & { _httpMessage?: ServerResponse | null };
+      tcp._httpMessage?.detachSocket(tcp);
       const h = req.handshake;
       if (!h?.ok) {
         app.metrics.closes.inc({ code: String(h?.code ?? CloseCode.AUTH_FAILED) });
