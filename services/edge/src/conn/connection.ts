@@ -8,6 +8,15 @@ interface RawSender {
   sendFrame(list: Buffer[]): void;
 }
 
+/** The connection a socket belongs to, for listeners shared by every socket. */
+export const CONN = Symbol('crowncast.connection');
+export type TaggedSocket = WebSocket & { [CONN]?: EdgeConnection };
+
+// One listener function for every socket: a closure per socket is memory per connection.
+function onSocketClose(this: TaggedSocket) {
+  this[CONN]?.socketClosed();
+}
+
 export interface ConnectionLimits {
   sendBufferMaxBytes: number;
   /** Oldest unsent data a socket may hold, ms; older: closed as a slow consumer. */
@@ -23,8 +32,10 @@ export class EdgeConnection implements Conn {
   readonly rooms = new Set<Room>();
   lastActivityAt = Date.now();
   alive = true;
+  /** When the token expires; the gateway's sweep closes the connection then (4003) unless refreshed. */
   tokenExpiresAt: number | null = null;
-  private expiryTimer: NodeJS.Timeout | null = null;
+  /** Rooms whose join is under way (membership check, replay); created on first use. */
+  private joining: Set<Room> | null = null;
   private windowStart = Date.now();
   private windowCount = 0;
   private closed = false;
@@ -50,7 +61,30 @@ export class EdgeConnection implements Conn {
     // ws's Sender.sendFrame is what ws.send ends in; calling it with our pre-built bytes skips the
     // per-socket serialisation and framing (ws is pinned, see fanout/frames.ts).
     this.sender = (socket as unknown as { _sender: RawSender })._sender;
-    socket.once('close', () => this.cleanup());
+    (socket as TaggedSocket)[CONN] = this;
+    socket.on('close', onSocketClose);
+  }
+
+  isJoining(room: Room): boolean {
+    return this.joining?.has(room) ?? false;
+  }
+
+  get joiningCount(): number {
+    return this.joining?.size ?? 0;
+  }
+
+  beginJoin(room: Room): void {
+    (this.joining ??= new Set()).add(room);
+  }
+
+  endJoin(room: Room): void {
+    this.joining?.delete(room);
+    if (this.joining?.size === 0) this.joining = null;
+  }
+
+  /** The socket closed (from either side). */
+  socketClosed(): void {
+    this.cleanup();
   }
 
   get isOpen(): boolean {
@@ -161,18 +195,16 @@ export class EdgeConnection implements Conn {
     return ++this.windowCount <= this.limits.messagesPerMin;
   }
 
-  /** (Re)arms the close for a token that expires unrefreshed. */
+  /** Sets (or, after auth:refresh, moves) the moment the gateway's expiry sweep closes this connection. */
   setTokenExpiry(expiresAt: number | null): void {
     this.tokenExpiresAt = expiresAt;
-    if (this.expiryTimer) clearTimeout(this.expiryTimer);
-    this.expiryTimer = null;
-    if (expiresAt === null) return;
-    const ms = Math.min(Math.max(0, expiresAt - Date.now()), 2 ** 31 - 1);
-    this.expiryTimer = setTimeout(
-      () => this.close(CloseCode.AUTH_EXPIRED_UNREFRESHED, 'AUTH_EXPIRED_UNREFRESHED'),
-      ms,
-    );
-    this.expiryTimer.unref();
+  }
+
+  /** Closes with 4003 when the token has expired unrefreshed; true if it did. */
+  closeIfExpired(now: number): boolean {
+    if (this.tokenExpiresAt === null || this.tokenExpiresAt > now) return false;
+    this.close(CloseCode.AUTH_EXPIRED_UNREFRESHED, 'AUTH_EXPIRED_UNREFRESHED');
+    return true;
   }
 
   presence(): PresenceConnection {
@@ -183,7 +215,7 @@ export class EdgeConnection implements Conn {
   private cleanup() {
     if (this.closed) return;
     this.closed = true;
-    if (this.expiryTimer) clearTimeout(this.expiryTimer);
+    (this.socket as TaggedSocket)[CONN] = undefined;
     this.onClosed(this);
   }
 }

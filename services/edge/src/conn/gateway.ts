@@ -3,13 +3,15 @@ import { CloseCode, type Room } from '@crowncast/protocol';
 import type { FastifyBaseLogger } from 'fastify';
 import type { WebSocket } from 'ws';
 import type { Encoding } from '../fanout/frames.js';
-import { EdgeConnection } from './connection.js';
+import { CONN, EdgeConnection, type TaggedSocket } from './connection.js';
 import { handleMessage, type MessageDeps, sendError } from './messages.js';
 import { joinRoom, leaveRoom } from './rooms.js';
 
 const CLOSE_HANDSHAKE_WAIT_MS = 1000;
 /** Ticks per heartbeat interval over which the protocol pings are spread. */
 const PING_SLICES = 20;
+/** A token that expires unrefreshed closes its connection within this time (4003). */
+const EXPIRY_SWEEP_MS = 1000;
 
 export interface GatewayOptions {
   edgeId: string;
@@ -87,17 +89,43 @@ export function createGateway(d: MessageDeps, o: GatewayOptions) {
   );
   heartbeat.unref();
 
+  // Expired tokens: one sweep for the edge instead of a timer per connection (memory per connection).
+  const expirySweep = setInterval(() => {
+    const now = Date.now();
+    for (const c of conns.values()) c.closeIfExpired(now);
+  }, EXPIRY_SWEEP_MS);
+  expirySweep.unref();
+
+  // Listeners shared by every socket (a closure per socket is memory per connection).
+  function onPong(this: TaggedSocket) {
+    const c = this[CONN];
+    if (c) c.alive = true;
+  }
+  function onMessage(this: TaggedSocket, data: Buffer, isBinary: boolean) {
+    const c = this[CONN];
+    if (!c) return;
+    d.metrics.framesIn.inc();
+    if (!c.countMessage()) {
+      c.close(CloseCode.RATE_LIMITED, 'RATE_LIMITED');
+      return;
+    }
+    handleMessage(d, c, data, isBinary).catch((err: Error) => {
+      o.log.error({ err, connectionId: c.id }, 'message handling failed');
+      sendError(c, d, 'BAD_FRAME', 'the message could not be handled');
+    });
+  }
+
   /**
    * The automatic rooms. Those without a resume point are subscribed before `connected`, so
    * `connected` means live delivery has begun; resumed ones replay right after it.
    */
-  async function start(c: EdgeConnection, a: Admitted, pending: Set<Room>) {
+  async function start(c: EdgeConnection, a: Admitted) {
     const auto: [Room, number | undefined][] = [
       [`user:${a.userId}`, a.resume.user],
       ['global', a.resume.global],
     ];
     const join = (room: Room, lastSeq: number | undefined) =>
-      joinRoom(d, c, room, lastSeq, { checkMembership: false, pending });
+      joinRoom(d, c, room, lastSeq, { checkMembership: false });
     await Promise.all(auto.filter(([, s]) => s === undefined).map(([r]) => join(r, undefined)));
     c.send({
       type: 'connected',
@@ -137,22 +165,9 @@ export function createGateway(d: MessageDeps, o: GatewayOptions) {
       byUser.set(a.userId, (mine ?? new Set()).add(c));
       d.metrics.connections.set(conns.size);
       c.setTokenExpiry(a.expiresAt);
-      socket.on('pong', () => {
-        c.alive = true;
-      });
-      const pending = new Set<Room>();
-      socket.on('message', (data: Buffer, isBinary: boolean) => {
-        d.metrics.framesIn.inc();
-        if (!c.countMessage()) {
-          c.close(CloseCode.RATE_LIMITED, 'RATE_LIMITED');
-          return;
-        }
-        handleMessage(d, c, pending, data, isBinary).catch((err: Error) => {
-          o.log.error({ err, connectionId: c.id }, 'message handling failed');
-          sendError(c, d, 'BAD_FRAME', 'the message could not be handled');
-        });
-      });
-      start(c, a, pending).catch((err: Error) => {
+      socket.on('pong', onPong);
+      socket.on('message', onMessage);
+      start(c, a).catch((err: Error) => {
         o.log.error({ err, connectionId: c.id }, 'joining the automatic rooms failed');
         c.close(1011, 'INTERNAL');
       });
@@ -193,6 +208,7 @@ export function createGateway(d: MessageDeps, o: GatewayOptions) {
     },
     close(): void {
       clearInterval(heartbeat);
+      clearInterval(expirySweep);
       for (const c of conns.values()) c.terminate('shutdown');
     },
   };

@@ -60,7 +60,6 @@ function decode(conn: EdgeConnection, d: RoomDeps, data: Buffer, isBinary: boole
 export async function handleMessage(
   d: MessageDeps,
   conn: EdgeConnection,
-  pending: Set<Room>,
   data: Buffer,
   isBinary: boolean,
 ): Promise<void> {
@@ -92,7 +91,7 @@ export async function handleMessage(
         ? (msg.data as { clubId: string }).clubId
         : (msg.data as { gameId: string }).gameId;
       const room: Room = `${isClub ? 'club' : 'game'}:${target}`;
-      const r = await joinRoom(d, conn, room, msg.data.lastSeq, { checkMembership: true, pending });
+      const r = await joinRoom(d, conn, room, msg.data.lastSeq, { checkMembership: true });
       if (!r.ok) return sendError(conn, d, r.code, r.message, { id: msg.id, room });
       ack({
         room,

@@ -36,15 +36,15 @@ export async function joinRoom(
   conn: EdgeConnection,
   room: Room,
   lastSeq: number | undefined,
-  opts: { checkMembership: boolean; pending: Set<Room> },
+  opts: { checkMembership: boolean },
 ): Promise<JoinOutcome> {
-  if (conn.rooms.has(room) || opts.pending.has(room)) {
+  if (conn.rooms.has(room) || conn.isJoining(room)) {
     return { ok: true, room, alreadyJoined: true, replayed: 0, resync: false };
   }
-  if (conn.rooms.size + opts.pending.size >= d.maxRooms) {
+  if (conn.rooms.size + conn.joiningCount >= d.maxRooms) {
     return { ok: false, code: 'TOO_MANY_ROOMS', message: `at most ${d.maxRooms} rooms per connection` };
   }
-  opts.pending.add(room);
+  conn.beginJoin(room);
   try {
     if (opts.checkMembership) {
       const member = await d.membership.isMember(conn.userId, room);
@@ -62,7 +62,7 @@ export async function joinRoom(
     }
     throw err;
   } finally {
-    opts.pending.delete(room);
+    conn.endJoin(room);
   }
 
   const member = await d.hub.add(conn, room, lastSeq !== undefined);

@@ -1,8 +1,8 @@
+import type { ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
 import { AuthError, bearerToken, type TokenVerifier } from '@crowncast/auth';
 import { CloseCode, WS_SUBPROTOCOL_MSGPACK } from '@crowncast/protocol';
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
-import type { ServerResponse } from 'node:http';
-import type { Socket } from 'node:net';
 import { z } from 'zod';
 import type { Admitted, Gateway } from '../conn/gateway.js';
 
