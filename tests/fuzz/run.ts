@@ -12,7 +12,7 @@ import { runWsFuzz } from './ws-fuzz.js';
 const num = (name: string, def: number) => Number(process.env[name] ?? def);
 const t0 = performance.now();
 const rest = await runRestFuzz(num('FUZZ_REST_PER_CLASS', 300));
-const ws = await runWsFuzz(num('FUZZ_WS_SCALE', 3), undefined, undefined, num('FUZZ_HOLD_MS', 95_000));
+const ws = await runWsFuzz(num('FUZZ_WS_SCALE', 3), undefined, undefined, num('FUZZ_HOLD_MS', 10_000));
 const nats = await runNatsFuzz(num('FUZZ_NATS_PER_KIND', 200));
 const rows = [...rest, ...ws.rows, ...nats.rows];
 const findings = rows.flatMap((r) => r.undocumented.map((u) => `${r.class}: ${JSON.stringify(u)}`));

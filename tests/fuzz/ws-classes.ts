@@ -33,7 +33,7 @@ export interface WsClassCtx {
   rand: Rand;
   /** 1 in CI; more in the long run. */
   scale: number;
-  /** How long slowloris upgrades are held (Node cuts unfinished headers after 60-90 s). */
+  /** How long slowloris upgrades are held (the edge cuts them after WS_HANDSHAKE_TIMEOUT_MS + 1 s). */
   holdMs: number;
   t: Tally;
 }
@@ -262,6 +262,9 @@ export const WS_CLASSES: Record<string, (ctx: WsClassCtx) => Promise<void>> = {
     ctx.t.add(`normal clients served ${freshOk}`);
     for (const s of socks) ctx.t.add(s.ended ? 'cut by edge' : s.upgraded ? 'upgraded (!)' : 'held open');
     if (socks.some((s) => s.upgraded)) ctx.t.bad('an unfinished upgrade was accepted');
+    // WS_HANDSHAKE_TIMEOUT_MS (2 s in this stack) plus the 1 s check, well inside the hold.
+    if (ctx.holdMs >= 4000 && socks.some((s) => !s.ended))
+      ctx.t.bad('an unfinished upgrade was still held after WS_HANDSHAKE_TIMEOUT_MS');
     for (const s of socks) s.destroy();
   },
 

@@ -14,6 +14,8 @@ export const WS_FUZZ_EDGE_ENV = {
   WS_SEND_BUFFER_MAX_BYTES: '262144',
   // A client that reads nothing is cut within a second of falling behind, not after a heartbeat.
   WS_SEND_MAX_LAG_MS: '1000',
+  // Unfinished upgrades are cut after 2 s (checked every second); the slowloris class holds longer.
+  WS_HANDSHAKE_TIMEOUT_MS: '2000',
   ALLOWED_ORIGINS: 'https://crowncast.example',
 };
 

@@ -25,7 +25,16 @@ export interface BuildOptions {
 
 /** The edge app. It never listens: server.ts does, tests listen on port 0. */
 export async function buildApp({ config, fastify = {} }: BuildOptions): Promise<FastifyInstance> {
-  const app = Fastify({ bodyLimit: 16 * 1024, ...fastify });
+  const app = Fastify({
+    bodyLimit: 16 * 1024,
+    // Unfinished upgrades (slowloris) hold a descriptor until Node's header timeout, checked at this
+    // interval: by default 60 s, checked every 30 s.
+    http: {
+      headersTimeout: config.WS_HANDSHAKE_TIMEOUT_MS,
+      connectionsCheckingInterval: Math.min(1000, config.WS_HANDSHAKE_TIMEOUT_MS),
+    },
+    ...fastify,
+  });
   const prefix = config.SUBJECT_PREFIX;
 
   app.setErrorHandler((err: Error & { statusCode?: number }, req, reply) => {

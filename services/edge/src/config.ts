@@ -15,6 +15,11 @@ export const EdgeEnv = z.object({
     .default(defaultEdgeId),
   /** Browser Origins allowed to connect; empty allows any (clients without Origin always pass). */
   ALLOWED_ORIGINS: env.list([]),
+  /**
+   * An HTTP request (a WebSocket upgrade included) whose headers are not complete after this long is
+   * cut (slowloris); checked every second.
+   */
+  WS_HANDSHAKE_TIMEOUT_MS: env.int(10_000, 1000, 120_000),
   /** Largest inbound frame, bytes (bigger ones close with 1009). */
   WS_MAX_FRAME_BYTES: env.int(16 * 1024, 128, 1024 * 1024),
   /** Client messages per minute per connection (more closes with 4008). */
