@@ -74,7 +74,7 @@ describe('a ledger killed between commit and publish', () => {
       expect(r.status).toBe(200);
     }
     await writer.stop('SIGKILL');
-    const pending = await sql<{ event_id: string; room: Room; envelope: unknown }[]>`
+    const pending = await sql<{ event_id: string; room: Room; envelope: string }[]>`
       SELECT event_id, room, envelope FROM outbox WHERE published_at IS NULL ORDER BY id`;
     // Each club gift: gift:received to the club and wallet:balance_updated to the sender.
     expect(pending.length).toBe(40);
@@ -82,7 +82,7 @@ describe('a ledger killed between commit and publish', () => {
     // A relay that died after publishing the first 15 but before marking them leaves exactly this.
     const js = jetstream(nc);
     for (const row of pending.slice(0, 15)) {
-      await js.publish(roomSubject(row.room, iso.prefix), JSON.stringify(row.envelope), {
+      await js.publish(roomSubject(row.room, iso.prefix), row.envelope, {
         msgID: row.event_id,
       });
     }

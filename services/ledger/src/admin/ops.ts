@@ -56,7 +56,7 @@ export async function grant(
       timestamp: ts,
     },
   };
-  await tx`INSERT INTO outbox (event_id, room, type, envelope) VALUES (${eventId}, ${`user:${userId}`}, 'wallet:balance_updated', ${tx.json(envelope)})`;
+  await tx`INSERT INTO outbox (event_id, room, type, envelope) VALUES (${eventId}, ${`user:${userId}`}, 'wallet:balance_updated', ${JSON.stringify(envelope)})`;
   await tx`SELECT pg_notify(${notifyChannel}, '')`;
   return { grantId, userId, balance: after };
 }

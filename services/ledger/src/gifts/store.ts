@@ -340,7 +340,7 @@ async function writePlan(tx: TransactionSql, plan: Plan, now: Date, notifyChanne
     // Order matters: unnest keeps the array order, so outbox ids follow the plan's event order.
     tx`
       INSERT INTO outbox (event_id, room, type, envelope)
-      SELECT event_id, room, type, envelope::jsonb FROM unnest(${o.map((x) => x.eventId)}::text[], ${o.map((x) => x.room)}::text[],
+      SELECT event_id, room, type, envelope FROM unnest(${o.map((x) => x.eventId)}::text[], ${o.map((x) => x.room)}::text[],
         ${o.map((x) => x.type)}::text[], ${o.map((x) => JSON.stringify(x.envelope))}::text[]) WITH ORDINALITY
         AS v(event_id, room, type, envelope, ord) ORDER BY ord`,
     tx`SELECT pg_notify(${notifyChannel}, '')`,

@@ -31,7 +31,8 @@ interface OutboxRow {
   event_id: string;
   room: Room;
   type: string;
-  envelope: unknown;
+  /** The event's JSON, exactly as it is published. */
+  envelope: string;
 }
 
 /** Any constant: one active relay per schema, whatever the number of ledger replicas. */
@@ -123,7 +124,7 @@ async function publishRound(conn: TransactionSql, o: RelayOptions): Promise<numb
   const { acked, failure } = await o.publisher.publishAll(
     rows.map((r) => ({
       subject: roomSubject(r.room, o.prefix),
-      data: JSON.stringify(r.envelope),
+      data: r.envelope,
       msgId: r.event_id,
     })),
     o.ackTimeoutMs,
@@ -136,16 +137,19 @@ async function publishRound(conn: TransactionSql, o: RelayOptions): Promise<numb
     const globals = done
       .filter((r) => r.type === 'gift:global:announcement')
       .map((r) => r.event_id.split('.')[0] as string);
-    // Both updates are idempotent: a crash between them only leaves a status to set on the next round.
-    await conn`UPDATE outbox SET published_at = now() WHERE id = ANY(${done.map((r) => r.id)})`;
-    if (gifts.length) {
-      await conn`
-          UPDATE gift_transactions SET websocket_broadcast_status = 'sent', websocket_broadcast_at = COALESCE(websocket_broadcast_at, now())
-          WHERE id = ANY(${gifts}) AND websocket_broadcast_status <> 'sent'`;
-    }
-    if (globals.length) {
-      await conn`UPDATE gift_transactions SET global_announcement_sent = true, global_announcement_at = now() WHERE id = ANY(${globals})`;
-    }
+    // Independent and idempotent (a crash between them only leaves a status for the next round),
+    // so they go out together in one round trip.
+    await Promise.all([
+      conn`UPDATE outbox SET published_at = now() WHERE id = ANY(${done.map((r) => r.id)})`,
+      gifts.length
+        ? conn`
+            UPDATE gift_transactions SET websocket_broadcast_status = 'sent', websocket_broadcast_at = COALESCE(websocket_broadcast_at, now())
+            WHERE id = ANY(${gifts}) AND websocket_broadcast_status <> 'sent'`
+        : null,
+      globals.length
+        ? conn`UPDATE gift_transactions SET global_announcement_sent = true, global_announcement_at = now() WHERE id = ANY(${globals})`
+        : null,
+    ]);
     o.onPublished?.(done.length);
   }
   if (failure) throw new Error(`publish to JetStream failed: ${failure}`);
