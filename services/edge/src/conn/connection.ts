@@ -74,7 +74,8 @@ export class EdgeConnection implements Conn {
   }
 
   beginJoin(room: Room): void {
-    (this.joining ??= new Set()).add(room);
+    if (!this.joining) this.joining = new Set();
+    this.joining.add(room);
   }
 
   endJoin(room: Room): void {
