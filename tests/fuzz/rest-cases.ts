@@ -168,12 +168,11 @@ export function makeCases(cls: string, n: number, w: FuzzWorld, pick: Pick, rand
         if (where === 'giftId') out.push(send({ giftId: JSON.stringify(u) }, `giftId=${JSON.stringify(u)}`));
         else if (where === 'message') {
           // Longer than 200 characters however they are counted (code points or UTF-16 units).
-          out.push(
-            send(
-              { message: JSON.stringify(u.repeat(Math.ceil(201 / Math.max(1, [...u].length)))) },
-              'long unicode message',
-            ),
-          );
+          // Counted on the repeated string: repeating '\udfff\ud800' pairs its surrogates up, so
+          // u.repeat(101) is 202 UTF-16 units but only 102 code points (a valid message).
+          let long = u;
+          while ([...long].length <= 200) long += u;
+          out.push(send({ message: JSON.stringify(long) }, 'long unicode message'));
         } else if (where === 'recipient' || path === '/gifts/send') {
           out.push({
             cls,
