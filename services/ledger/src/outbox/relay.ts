@@ -137,8 +137,8 @@ async function publishRound(conn: TransactionSql, o: RelayOptions): Promise<numb
     const globals = done
       .filter((r) => r.type === 'gift:global:announcement')
       .map((r) => r.event_id.split('.')[0] as string);
-    // Independent and idempotent (a crash between them only leaves a status for the next round),
-    // so they go out together in one round trip.
+    // Independent of each other and idempotent, inside the round's transaction: they go out together
+    // in one round trip.
     await Promise.all([
       conn`UPDATE outbox SET published_at = now() WHERE id = ANY(${done.map((r) => r.id)})`,
       gifts.length
