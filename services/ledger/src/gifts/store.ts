@@ -214,12 +214,16 @@ async function loadState(
           { club_id: string; user_id: string }[]
         >`SELECT club_id, user_id FROM club_members WHERE club_id = ANY(${rewards}) ORDER BY user_id`
       : [],
-    // The lock: every account of the batch in id order, so concurrent batches never deadlock.
-    tx<{ id: string; balance: number }[]>`
-      SELECT id, balance FROM accounts
-      WHERE id = ANY(${accountIds})
-         OR (${rewards.length > 0} AND (id = ${ISSUER} OR id IN (SELECT 'user:' || user_id FROM club_members WHERE club_id = ANY(${rewards}))))
-      ORDER BY id FOR UPDATE`,
+    // The lock: every account of the batch in id order, so concurrent batches never deadlock. Two
+    // statements, not one with an OR: an OR over a subquery makes PostgreSQL scan the whole table.
+    rewards.length === 0
+      ? tx<{ id: string; balance: number }[]>`
+          SELECT id, balance FROM accounts WHERE id = ANY(${accountIds}) ORDER BY id FOR UPDATE`
+      : tx<{ id: string; balance: number }[]>`
+          SELECT id, balance FROM accounts
+          WHERE id IN (SELECT unnest(${[...accountIds, ISSUER]}::text[])
+                       UNION SELECT 'user:' || user_id FROM club_members WHERE club_id = ANY(${rewards}))
+          ORDER BY id FOR UPDATE`,
   ]);
   const [clubs, events, contributions] = await Promise.all([
     clubIds.length
