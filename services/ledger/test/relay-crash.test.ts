@@ -75,7 +75,7 @@ describe('a ledger killed between commit and publish', () => {
     }
     await writer.stop('SIGKILL');
     const pending = await sql<{ event_id: string; room: Room; envelope: string }[]>`
-      SELECT event_id, room, envelope FROM outbox WHERE published_at IS NULL ORDER BY id`;
+      SELECT event_id, room, envelope FROM outbox WHERE published_at IS NULL ORDER BY batch_id, position`;
     // Each club gift: gift:received to the club and wallet:balance_updated to the sender.
     expect(pending.length).toBe(40);
 

@@ -2,6 +2,7 @@ import type { TransactionSql } from 'postgres';
 import { clubAccount, gameAccount, ISSUER, userAccount } from '../domain/accounts.js';
 import { errors } from '../domain/errors.js';
 import { newId } from '../domain/ids.js';
+import { writeOutbox } from '../outbox/batch.js';
 
 /** What the host app owns, written through the admin API. Each runs inside the caller's transaction. */
 
@@ -56,8 +57,11 @@ export async function grant(
       timestamp: ts,
     },
   };
-  await tx`INSERT INTO outbox (event_id, room, type, envelope) VALUES (${eventId}, ${`user:${userId}`}, 'wallet:balance_updated', ${JSON.stringify(envelope)})`;
-  await tx`SELECT pg_notify(${notifyChannel}, '')`;
+  await writeOutbox(
+    tx,
+    [{ eventId, room: `user:${userId}`, type: 'wallet:balance_updated', envelope: JSON.stringify(envelope) }],
+    notifyChannel,
+  );
   return { grantId, userId, balance: after };
 }
 

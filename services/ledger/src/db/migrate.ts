@@ -8,10 +8,13 @@ const MIGRATION_LOCK = 7_340_001;
 
 /**
  * Applies the versioned SQL files in migrations/ that the schema has not seen, in file-name order,
- * all in one transaction (all or nothing). Safe to run from several processes at once.
+ * all in one transaction (all or nothing). Safe to run from several processes at once. `until` stops
+ * after that file (tests of an upgrade start from an older schema).
  */
-export async function migrate(sql: Sql, schema: string): Promise<string[]> {
-  const files = (await readdir(MIGRATIONS_DIR)).filter((f) => /^\d{3}_.+\.sql$/.test(f)).sort();
+export async function migrate(sql: Sql, schema: string, opts: { until?: string } = {}): Promise<string[]> {
+  const files = (await readdir(MIGRATIONS_DIR))
+    .filter((f) => /^\d{3}_.+\.sql$/.test(f) && (opts.until === undefined || f <= opts.until))
+    .sort();
   const applied: string[] = [];
   await sql.begin(async (tx) => {
     await tx`SELECT pg_advisory_xact_lock(${MIGRATION_LOCK}, hashtext(${schema}))`;

@@ -11,6 +11,7 @@ import {
 } from '../domain/gift-plan.js';
 import type { CatalogGift, GiftLimits, GiftRequest, UserProfile } from '../domain/gift-rules.js';
 import { type IdempotencyClaim, outcomeFromStored } from '../idempotency.js';
+import { writeOutbox } from '../outbox/batch.js';
 
 export interface BatchItem {
   req: GiftRequest;
@@ -341,12 +342,16 @@ async function writePlan(tx: TransactionSql, plan: Plan, now: Date, notifyChanne
           SELECT * FROM unnest(${contrib.map((c) => c[0])}::text[], ${contrib.map((c) => c[1])}::text[], ${contrib.map((c) => c[2])}::bigint[])
           ON CONFLICT (event_id, user_id) DO UPDATE SET amount = event_contributions.amount + excluded.amount`
       : null,
-    // Order matters: unnest keeps the array order, so outbox ids follow the plan's event order.
-    tx`
-      INSERT INTO outbox (event_id, room, type, envelope)
-      SELECT event_id, room, type, envelope FROM unnest(${o.map((x) => x.eventId)}::text[], ${o.map((x) => x.room)}::text[],
-        ${o.map((x) => x.type)}::text[], ${o.map((x) => JSON.stringify(x.envelope))}::text[]) WITH ORDINALITY
-        AS v(event_id, room, type, envelope, ord) ORDER BY ord`,
-    tx`SELECT pg_notify(${notifyChannel}, '')`,
+    // The batch's events in plan order: one outbox row, and the relay's wake-up.
+    writeOutbox(
+      tx,
+      o.map((x) => ({
+        eventId: x.eventId,
+        room: x.room,
+        type: x.type,
+        envelope: JSON.stringify(x.envelope),
+      })),
+      notifyChannel,
+    ),
   ]);
 }

@@ -2,6 +2,7 @@ import { type Room, roomSubject } from '@crowncast/protocol';
 import type { FastifyBaseLogger } from 'fastify';
 import type { Sql, TransactionSql } from 'postgres';
 import type { createAckedPublisher } from './acks.js';
+import { decodeEvents } from './batch.js';
 
 export interface RelayOptions {
   sql: Sql;
@@ -26,13 +27,12 @@ export interface Relay {
   readonly active: boolean;
 }
 
-interface OutboxRow {
+interface BatchRow {
   id: number;
-  event_id: string;
-  room: Room;
-  type: string;
-  /** The event's JSON, exactly as it is published. */
-  envelope: string;
+  /** The transaction's events, in publish order (see batch.ts). */
+  events: string;
+  /** Events in this row and every pending row before it. */
+  upto: number;
 }
 
 /** Any constant: one active relay per schema, whatever the number of ledger replicas. */
@@ -82,8 +82,8 @@ export function startRelay(o: RelayOptions): Relay {
           const [row] = await tx<{ locked: boolean }[]>`
             SELECT pg_try_advisory_xact_lock(${RELAY_LOCK}, hashtext(${o.schema})) AS locked`;
           return row?.locked
-            ? { locked: true, published: await publishRound(tx, o) }
-            : { locked: false, published: 0 };
+            ? { locked: true, ...(await publishRound(tx, o)) }
+            : { locked: false, published: 0, more: false };
         });
         if (round.locked !== active) o.log.info({ active: round.locked }, 'outbox relay');
         active = round.locked;
@@ -91,7 +91,7 @@ export function startRelay(o: RelayOptions): Relay {
           lastPurge = Date.now();
           await purge(o.sql, o.retentionHours);
         }
-        if (!active || round.published < o.batch) await sleep(o.pollMs);
+        if (!active || !round.more) await sleep(o.pollMs);
       } catch (err) {
         o.log.warn({ err: (err as Error).message }, 'outbox relay round failed; retrying');
         active = false;
@@ -114,33 +114,52 @@ export function startRelay(o: RelayOptions): Relay {
   };
 }
 
-async function publishRound(conn: TransactionSql, o: RelayOptions): Promise<number> {
-  const rows = await conn<OutboxRow[]>`
-    SELECT id, event_id, room, type, envelope FROM outbox
-    WHERE published_at IS NULL AND xid < pg_snapshot_xmin(pg_current_snapshot())
-    ORDER BY id LIMIT ${o.batch}`;
-  if (rows.length === 0) return 0;
+/** Publishes one round; `more` when it stopped at the size bound with rows still waiting. */
+async function publishRound(
+  conn: TransactionSql,
+  o: RelayOptions,
+): Promise<{ published: number; more: boolean }> {
+  // Whole transactions, in commit-safe id order, up to about `batch` events (always at least one).
+  const rows = await conn<BatchRow[]>`
+    SELECT id, events, upto::int FROM (
+      SELECT id, events, event_count, sum(event_count) OVER (ORDER BY id) AS upto FROM outbox_batches
+      WHERE published_at IS NULL AND xid < pg_snapshot_xmin(pg_current_snapshot())
+      ORDER BY id LIMIT ${o.batch}
+    ) r WHERE upto - event_count < ${o.batch} ORDER BY id`;
+  if (rows.length === 0) return { published: 0, more: false };
+  const batches = rows.map((r) => ({ id: r.id, events: decodeEvents(r.events) }));
   // One connection, plain publishes in order: the stream stores them in this order.
   const { acked, failure } = await o.publisher.publishAll(
-    rows.map((r) => ({
-      subject: roomSubject(r.room, o.prefix),
-      data: r.envelope,
-      msgId: r.event_id,
-    })),
+    batches.flatMap((b) =>
+      b.events.map((e) => ({
+        subject: roomSubject(e.room as Room, o.prefix),
+        data: e.envelope,
+        msgId: e.eventId,
+      })),
+    ),
     o.ackTimeoutMs,
   );
-  const done = rows.slice(0, acked);
+  // A row is marked only when every one of its events was acked; the rest go again next round
+  // (the stream's dedup window drops the repeats).
+  const done: typeof batches = [];
+  let left = acked;
+  for (const b of batches) {
+    if (left < b.events.length) break;
+    left -= b.events.length;
+    done.push(b);
+  }
+  const events = done.flatMap((b) => b.events);
   if (done.length) {
-    const gifts = done
-      .filter((r) => r.type === 'gift:received')
-      .map((r) => r.event_id.split('.')[0] as string);
-    const globals = done
-      .filter((r) => r.type === 'gift:global:announcement')
-      .map((r) => r.event_id.split('.')[0] as string);
+    const gifts = events
+      .filter((e) => e.type === 'gift:received')
+      .map((e) => e.eventId.split('.')[0] as string);
+    const globals = events
+      .filter((e) => e.type === 'gift:global:announcement')
+      .map((e) => e.eventId.split('.')[0] as string);
     // Independent of each other and idempotent, inside the round's transaction: they go out together
     // in one round trip.
     await Promise.all([
-      conn`UPDATE outbox SET published_at = now() WHERE id = ANY(${done.map((r) => r.id)})`,
+      conn`UPDATE outbox_batches SET published_at = now() WHERE id = ANY(${done.map((b) => b.id)})`,
       gifts.length
         ? conn`
             UPDATE gift_transactions SET websocket_broadcast_status = 'sent', websocket_broadcast_at = COALESCE(websocket_broadcast_at, now())
@@ -150,21 +169,21 @@ async function publishRound(conn: TransactionSql, o: RelayOptions): Promise<numb
         ? conn`UPDATE gift_transactions SET global_announcement_sent = true, global_announcement_at = now() WHERE id = ANY(${globals})`
         : null,
     ]);
-    o.onPublished?.(done.length);
+    o.onPublished?.(events.length);
   }
   if (failure) throw new Error(`publish to JetStream failed: ${failure}`);
-  return done.length;
+  return { published: events.length, more: (rows.at(-1)?.upto ?? 0) >= o.batch };
 }
 
 async function purge(conn: Sql, hours: number) {
-  await conn`DELETE FROM outbox WHERE published_at < now() - make_interval(hours => ${hours})`;
+  await conn`DELETE FROM outbox_batches WHERE published_at < now() - make_interval(hours => ${hours})`;
   await conn`DELETE FROM idempotency_keys WHERE created_at < now() - make_interval(hours => ${hours})`;
 }
 
 /** Events committed and not yet published, and the age of the oldest (for /metrics). */
 export async function outboxLag(sql: Sql): Promise<{ pending: number; oldestAgeSec: number }> {
   const [row] = await sql<{ pending: number; age: number | null }[]>`
-    SELECT count(*)::int AS pending, EXTRACT(EPOCH FROM now() - min(created_at))::float8 AS age
-    FROM outbox WHERE published_at IS NULL`;
+    SELECT COALESCE(sum(event_count), 0)::int AS pending, EXTRACT(EPOCH FROM now() - min(created_at))::float8 AS age
+    FROM outbox_batches WHERE published_at IS NULL`;
   return { pending: row?.pending ?? 0, oldestAgeSec: row?.age ?? 0 };
 }
