@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import {
   cleanup,
@@ -91,6 +91,27 @@ function cpuSeconds(pid: number): number {
   return (Number(fields[11]) + Number(fields[12])) / 100;
 }
 
+/**
+ * CPU milliseconds every PostgreSQL process on this machine has used so far: the live ones, plus what
+ * the postmaster collected from backends that already exited (pgbench's, when its run ends).
+ */
+function postgresCpuMs(): number {
+  let ticks = 0;
+  for (const pid of readdirSync('/proc')) {
+    if (!/^\d+$/.test(pid)) continue;
+    let stat: string;
+    try {
+      stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    } catch {
+      continue; // exited meanwhile
+    }
+    if (!stat.includes('(postgres)')) continue;
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    ticks += Number(f[11]) + Number(f[12]) + Number(f[13]) + Number(f[14]);
+  }
+  return ticks * 10;
+}
+
 async function main() {
   const iso = isolation();
   const env = serviceEnv(iso, {
@@ -178,19 +199,31 @@ async function main() {
 
     log('warm-up');
     await closedLoop(ledger.url, CONCURRENCY, 2, spread);
+    // Like pgbench -i, which vacuums and analyzes its tables once they are loaded: the planner gets the
+    // statistics of a database in use, not the empty-table guesses of a schema made a minute ago
+    // (plans PostgreSQL cached while gift_transactions was empty would scan it whole ever after).
+    const tables = await sql<{ name: string }[]>`
+      SELECT tablename AS name FROM pg_tables WHERE schemaname = ${iso.schema}`;
+    for (const t of tables) await sql`VACUUM ANALYZE ${sql(t.name)}`;
 
     log(`pgbench TPC-B: ${CONCURRENCY} clients, ${SECONDS} s`);
+    let pg0 = postgresCpuMs();
     const pgbenchTps = pgbench(SECONDS, CONCURRENCY);
+    const pgPerTpcb = (postgresCpuMs() - pg0) / (pgbenchTps * SECONDS);
     log(`(a) spread: ${CONCURRENCY} concurrent senders, ${SECONDS} s`);
     const pid = ledger.proc.pid as number;
     let cpu0 = cpuSeconds(pid);
+    pg0 = postgresCpuMs();
     const aRun = await closedLoop(ledger.url, CONCURRENCY, SECONDS, spread);
     const cpuPerGiftA = ((cpuSeconds(pid) - cpu0) * 1000) / Math.max(1, aRun.ok);
+    const pgPerGiftA = (postgresCpuMs() - pg0) / Math.max(1, aRun.ok);
     const a = summarize(aRun);
     log(`(b) hot club: ${CONCURRENCY} concurrent senders, ${SECONDS} s`);
     cpu0 = cpuSeconds(pid);
+    pg0 = postgresCpuMs();
     const bRun = await closedLoop(ledger.url, CONCURRENCY, SECONDS, hot);
     const cpuPerGiftB = ((cpuSeconds(pid) - cpu0) * 1000) / Math.max(1, bRun.ok);
+    const pgPerGiftB = (postgresCpuMs() - pg0) / Math.max(1, bRun.ok);
     const b = summarize(bRun);
     const half = Math.max(1, Math.round(a.gifts_per_s / 2));
     log(`(c) spread at half the peak rate: ${half} gifts/s open loop, ${SECONDS} s`);
@@ -223,6 +256,12 @@ async function main() {
         ledger_cpu_ms_per_gift: {
           spread: Math.round(cpuPerGiftA * 1000) / 1000,
           hot_club: Math.round(cpuPerGiftB * 1000) / 1000,
+        },
+        // PostgreSQL's CPU (every postgres process) per pgbench transaction and per committed gift.
+        postgres_cpu_ms: {
+          per_tpcb_transaction: Math.round(pgPerTpcb * 1000) / 1000,
+          per_gift_spread: Math.round(pgPerGiftA * 1000) / 1000,
+          per_gift_hot_club: Math.round(pgPerGiftB * 1000) / 1000,
         },
         load_average: readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).map(Number),
         cpus: cpus().length,
