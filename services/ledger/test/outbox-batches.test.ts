@@ -10,11 +10,25 @@ import { eventually, natsConnect, readStream } from './harness.js';
 /** One outbox row per transaction (migration 004): the line format, and an upgrade that loses nothing. */
 const iso = isolation();
 const sql = postgres(process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test', {
-  max: 2,
+  max: 5,
   onnotice: () => {},
   connection: { search_path: iso.schema },
 });
 let nc: NatsConnection;
+
+function walletEnvelope(id: string, userId: string): string {
+  const timestamp = new Date().toISOString();
+  const data = {
+    userId,
+    balance: 10,
+    previousBalance: 0,
+    delta: 10,
+    reason: 'grant',
+    transactionId: id,
+    timestamp,
+  };
+  return JSON.stringify({ type: 'wallet:balance_updated', id, ts: timestamp, data });
+}
 
 beforeAll(async () => {
   nc = await natsConnect();
@@ -50,24 +64,11 @@ describe('outbox lines', () => {
 describe('upgrading from one row per event', () => {
   it('moves unpublished events over in order, and the relay publishes them once', async () => {
     await migrate(sql, iso.schema, { until: '003_outbox_text.sql' });
-    const envelope = (id: string, userId: string) => {
-      const timestamp = new Date().toISOString();
-      const data = {
-        userId,
-        balance: 10,
-        previousBalance: 0,
-        delta: 10,
-        reason: 'grant',
-        transactionId: id,
-        timestamp,
-      };
-      return JSON.stringify({ type: 'wallet:balance_updated', id, ts: timestamp, data });
-    };
     await sql`
       INSERT INTO outbox (event_id, room, type, envelope, published_at) VALUES
-        ('old.0', 'user:u1', 'wallet:balance_updated', ${envelope('old.0', 'u1')}, now()),
-        ('old.1', 'user:u1', 'wallet:balance_updated', ${envelope('old.1', 'u1')}, NULL),
-        ('old.2', 'user:u2', 'wallet:balance_updated', ${envelope('old.2', 'u2')}, NULL)`;
+        ('old.0', 'user:u1', 'wallet:balance_updated', ${walletEnvelope('old.0', 'u1')}, now()),
+        ('old.1', 'user:u1', 'wallet:balance_updated', ${walletEnvelope('old.1', 'u1')}, NULL),
+        ('old.2', 'user:u2', 'wallet:balance_updated', ${walletEnvelope('old.2', 'u2')}, NULL)`;
 
     const ledger = await spawnService(
       'services/ledger/src/server.ts',
@@ -89,6 +90,47 @@ describe('upgrading from one row per event', () => {
         [roomSubject('user:u2', iso.prefix), 'old.2'],
       ]);
     } finally {
+      await ledger.stop('SIGTERM');
+    }
+  });
+});
+
+describe('relay order when transaction ids and commit order disagree', () => {
+  it('never publishes a later row of a room before an earlier committed one it held back', async () => {
+    // The ledger from the upgrade test above owns this schema; a relay of its own is started here.
+    const ledger = await spawnService(
+      'services/ledger/src/server.ts',
+      serviceEnv(iso, { RELAY_POLL_MS: '20' }),
+    );
+    const before = (await readStream(nc, iso.stream)).length;
+    const t1 = await sql.reserve();
+    const t2 = await sql.reserve();
+    const t3 = await sql.reserve();
+    const row = (id: string) => `${id}\tuser:u9\twallet:balance_updated\t${walletEnvelope(id, 'u9')}`;
+    try {
+      // T2 takes its xid first, T3 next, T1 last; T1 commits its row (the room's earlier event) first,
+      // T2 its row (the room's later one) after, while T3 stays open: T2's xid is below every running
+      // one, T1's is not.
+      for (const t of [t2, t3, t1]) {
+        await t`BEGIN`;
+        await t`SELECT pg_current_xact_id()`;
+      }
+      await t1`INSERT INTO outbox_batches (events, event_count) VALUES (${row('order.1')}, 1)`;
+      await t1`COMMIT`;
+      await t2`INSERT INTO outbox_batches (events, event_count) VALUES (${row('order.2')}, 1)`;
+      await t2`COMMIT`;
+      await new Promise((r) => setTimeout(r, 300)); // several relay rounds with T3 still open
+      await t3`ROLLBACK`;
+      await eventually(async () => {
+        const [r] = await sql<
+          { n: number }[]
+        >`SELECT count(*)::int AS n FROM outbox WHERE published_at IS NULL`;
+        return r?.n === 0;
+      }, 15_000);
+      const stream = (await readStream(nc, iso.stream)).slice(before);
+      expect(stream.map((m) => m.event.id)).toEqual(['order.1', 'order.2']);
+    } finally {
+      for (const t of [t1, t2, t3]) t.release();
       await ledger.stop('SIGTERM');
     }
   });

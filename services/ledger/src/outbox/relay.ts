@@ -42,8 +42,9 @@ const PURGE_EVERY_MS = 60_000;
 /**
  * Publishes committed outbox rows to JetStream in id order, with Nats-Msg-Id = event id so a
  * re-publish after a crash is dropped by the stream. A row is marked published only after its ack.
- * It reads only rows of transactions older than every running one (xid < snapshot xmin), so a
- * transaction that commits late can never have its rows overtaken in a room.
+ * It reads pending rows in id order and stops at the first row of a transaction not older than
+ * every running one (xid >= snapshot xmin), so a transaction that commits late can never have its
+ * rows overtaken in a room.
  */
 export function startRelay(o: RelayOptions): Relay {
   let running = true;
@@ -119,11 +120,18 @@ async function publishRound(
   conn: TransactionSql,
   o: RelayOptions,
 ): Promise<{ published: number; more: boolean }> {
-  // Whole transactions, in commit-safe id order, up to about `batch` events (always at least one).
+  // Whole transactions in id order, up to about `batch` events (always at least one), and only the
+  // pending rows BEFORE the first one still held back. Filtering held-back rows out one by one would
+  // let a later row of the same room overtake one: a transaction can take its xid before another,
+  // commit after it, and so pass the xid test while the earlier row still fails it
+  // (outbox-batches.test.ts builds exactly that).
   const rows = await conn<BatchRow[]>`
     SELECT id, events, upto::int FROM (
       SELECT id, events, event_count, sum(event_count) OVER (ORDER BY id) AS upto FROM outbox_batches
-      WHERE published_at IS NULL AND xid < pg_snapshot_xmin(pg_current_snapshot())
+      WHERE published_at IS NULL
+        AND id < COALESCE((SELECT min(id) FROM outbox_batches
+                           WHERE published_at IS NULL AND xid >= pg_snapshot_xmin(pg_current_snapshot())),
+                          9223372036854775807)
       ORDER BY id LIMIT ${o.batch}
     ) r WHERE upto - event_count < ${o.batch} ORDER BY id`;
   if (rows.length === 0) return { published: 0, more: false };
