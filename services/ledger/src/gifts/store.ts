@@ -243,15 +243,20 @@ async function loadState(
           ORDER BY id`
       : [],
     // Each live event's top 5 plus this batch's senders: enough to rank the new top 5 (totals only grow).
+    // Index lookups per event (event_contributions_top, the primary key), not a ranking of every
+    // contributor: a big club's event has thousands.
     clubIds.length
       ? tx<{ event_id: string; user_id: string; amount: number; username: string }[]>`
-          SELECT x.event_id, x.user_id, x.amount, u.username FROM (
-            SELECT c.event_id, c.user_id, c.amount,
-                   row_number() OVER (PARTITION BY c.event_id ORDER BY c.amount DESC, c.user_id) AS rn
-            FROM event_contributions c JOIN club_events e ON e.id = c.event_id
-            WHERE e.club_id = ANY(${clubIds}) AND e.starts_at <= ${now} AND e.ends_at > ${now}
-          ) x JOIN users u ON u.id = x.user_id
-          WHERE x.rn <= 5 OR x.user_id = ANY(${senders})`
+          SELECT e.id AS event_id, x.user_id, x.amount, u.username
+          FROM club_events e
+          CROSS JOIN LATERAL (
+            (SELECT c.user_id, c.amount FROM event_contributions c WHERE c.event_id = e.id
+             ORDER BY c.amount DESC, c.user_id LIMIT 5)
+            UNION
+            (SELECT c.user_id, c.amount FROM event_contributions c WHERE c.event_id = e.id AND c.user_id = ANY(${senders}))
+          ) x
+          JOIN users u ON u.id = x.user_id
+          WHERE e.club_id = ANY(${clubIds}) AND e.starts_at <= ${now} AND e.ends_at > ${now}`
       : [],
   ]);
 
