@@ -16,6 +16,9 @@ export interface RunningService {
   exited: Promise<number | null>;
 }
 
+/** Makes a service end when the test process that started it ends (see die-with-parent.ts). */
+const DIE_WITH_PARENT = fileURLToPath(new URL('./die-with-parent.ts', import.meta.url));
+
 /** A port nobody listens on right now (for a process whose logs will not tell us its port). */
 export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -56,7 +59,9 @@ export async function spawnService(
 ): Promise<RunningService> {
   const quiet = opts.logLevel !== undefined && !['info', 'debug', 'trace'].includes(opts.logLevel);
   const port = quiet ? await freePort() : 0;
-  const proc = spawn(process.execPath, ['--import', 'tsx', entry], {
+  // A leaked service (its test timed out before cleaning up) would keep running, e.g. a ledger whose
+  // relay polls PostgreSQL, and skew whatever runs next.
+  const proc = spawn(process.execPath, ['--import', 'tsx', '--import', DIE_WITH_PARENT, entry], {
     cwd: REPO_ROOT,
     // At info the "listening at" line tells us the port; quieter processes get a port from us.
     env: {
@@ -71,10 +76,10 @@ export async function spawnService(
   const logs: string[] = [];
   const exited = new Promise<number | null>((resolve) => proc.once('exit', (code) => resolve(code)));
   const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(
-      () => reject(new Error(`${entry} did not start in ${timeoutMs} ms:\n${logs.join('\n')}`)),
-      timeoutMs,
-    );
+    const timer = setTimeout(() => {
+      proc.kill('SIGKILL');
+      reject(new Error(`${entry} did not start in ${timeoutMs} ms:\n${logs.join('\n')}`));
+    }, timeoutMs);
     const onLine = (line: string) => {
       logs.push(line);
       const m = /listening at (http:\/\/[^\s"]+)/i.exec(line);
