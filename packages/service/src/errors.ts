@@ -1,3 +1,4 @@
+import type { IncomingMessage } from 'node:http';
 import { AuthError } from '@crowncast/auth';
 import type { FastifyError, FastifyInstance, FastifyReply } from 'fastify';
 import fp from 'fastify-plugin';
@@ -18,6 +19,36 @@ export class ServiceError extends Error {
 
 const DEPENDENCY_DOWN =
   /ECONNREFUSED|ECONNRESET|CONNECTION_(ENDED|CLOSED|DESTROYED)|CONNECT_TIMEOUT|Connection is closed|Stream isn't writeable|enableOfflineQueue|TIMEOUT|closed connection/i;
+
+/**
+ * Reads and drops what is left of a refused request body (at most `maxBytes`, for at most `maxMs`).
+ * Node closes a connection whose request body was not read; a client still writing it then gets a
+ * broken pipe instead of the answer. Draining first lets it read the 413 and its code.
+ */
+function discardBody(raw: IncomingMessage, maxBytes = 8 * 1024 * 1024, maxMs = 5_000): Promise<void> {
+  if (raw.complete || raw.destroyed) return Promise.resolve();
+  return new Promise((resolve) => {
+    let seen = 0;
+    const done = () => {
+      clearTimeout(timer);
+      raw.off('data', onData);
+      raw.off('end', done);
+      raw.off('close', done);
+      raw.off('error', done);
+      resolve();
+    };
+    const onData = (chunk: Buffer) => {
+      seen += chunk.length;
+      if (seen > maxBytes) done();
+    };
+    const timer = setTimeout(done, maxMs);
+    raw.on('data', onData);
+    raw.once('end', done);
+    raw.once('close', done);
+    raw.once('error', done);
+    raw.resume();
+  });
+}
 
 function send(reply: FastifyReply, status: number, code: string, message: string, details?: unknown) {
   return reply
@@ -45,8 +76,16 @@ export const errorHandler = fp<{ prefix: string; unavailable: string }>(
         });
       }
       const status = err.statusCode ?? 500;
-      if (status === 413)
-        return send(reply, 413, `${prefix}_PAYLOAD_TOO_LARGE`, 'the request body is too large');
+      if (status === 413) {
+        return discardBody(req.raw).then(() =>
+          send(
+            reply.header('connection', 'close'),
+            413,
+            `${prefix}_PAYLOAD_TOO_LARGE`,
+            'the request body is too large',
+          ),
+        );
+      }
       if (status === 415)
         return send(reply, 415, `${prefix}_UNSUPPORTED_MEDIA_TYPE`, 'send application/json');
       if (status >= 400 && status < 500) return send(reply, status, `${prefix}_BAD_REQUEST`, err.message);
