@@ -78,6 +78,9 @@ export async function buildApp({ config, fastify = {} }: BuildOptions): Promise<
   await app.register(membershipPlugin, { prefix: config.SUBJECT_PREFIX });
   await app.register(analyticsPlugin, { prefix: config.SUBJECT_PREFIX, flushMs: config.ANALYTICS_FLUSH_MS });
   await app.register(presenceCounts, { prefix: config.SUBJECT_PREFIX });
+  // The server has those subscriptions before the app is ready: a membership request or delivery
+  // report sent the moment this process is up is not dropped for want of a subscriber.
+  await app.nats.flush();
   await app.register(swagger, {
     openapi: {
       info: { title: 'Crowncast ledger', version: '0.1.0', description: 'Crowns, gifts and their events.' },

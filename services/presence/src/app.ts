@@ -104,6 +104,9 @@ export async function buildApp({ config, fastify = {}, clock }: BuildOptions): P
     prefix: config.SUBJECT_PREFIX,
     log: app.log.child({ component: 'consumer' }),
   });
+  // The server has the subscription before the app is ready: a notice an edge sends the moment this
+  // process is up (core NATS, fire and forget) is not dropped for want of a subscriber.
+  await app.nats.flush();
   const sweeper = startSweeper({
     ...deps,
     log: app.log.child({ component: 'sweeper' }),
