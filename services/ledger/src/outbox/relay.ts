@@ -38,6 +38,7 @@ interface BatchRow {
 /** Any constant: one active relay per schema, whatever the number of ledger replicas. */
 const RELAY_LOCK = 7_340_002;
 const PURGE_EVERY_MS = 60_000;
+const HELD_RETRY_MS = 10;
 
 /**
  * Publishes committed outbox rows to JetStream in id order, with Nats-Msg-Id = event id so a
@@ -84,7 +85,7 @@ export function startRelay(o: RelayOptions): Relay {
             SELECT pg_try_advisory_xact_lock(${RELAY_LOCK}, hashtext(${o.schema})) AS locked`;
           return row?.locked
             ? { locked: true, ...(await publishRound(tx, o)) }
-            : { locked: false, published: 0, more: false };
+            : { locked: false, published: 0, more: false, held: false };
         });
         if (round.locked !== active) o.log.info({ active: round.locked }, 'outbox relay');
         active = round.locked;
@@ -92,7 +93,11 @@ export function startRelay(o: RelayOptions): Relay {
           lastPurge = Date.now();
           await purge(o.sql, o.retentionHours);
         }
-        if (!active || !round.more) await sleep(o.pollMs);
+        // Rows held back wait for an older transaction that may never NOTIFY (it wrote no event):
+        // look again shortly rather than at the next poll.
+        if (!active) await sleep(o.pollMs);
+        else if (round.held) await sleep(Math.min(HELD_RETRY_MS, o.pollMs));
+        else if (!round.more) await sleep(o.pollMs);
       } catch (err) {
         o.log.warn({ err: (err as Error).message }, 'outbox relay round failed; retrying');
         active = false;
@@ -115,26 +120,32 @@ export function startRelay(o: RelayOptions): Relay {
   };
 }
 
-/** Publishes one round; `more` when it stopped at the size bound with rows still waiting. */
+/**
+ * Publishes one round. `more`: it stopped at the size bound with rows still waiting; `held`: it
+ * stopped at a row it must still hold back (worth another look soon, not only at the next NOTIFY).
+ */
 async function publishRound(
   conn: TransactionSql,
   o: RelayOptions,
-): Promise<{ published: number; more: boolean }> {
+): Promise<{ published: number; more: boolean; held: boolean }> {
   // Whole transactions in id order, up to about `batch` events (always at least one), and only the
-  // pending rows BEFORE the first one still held back. Filtering held-back rows out one by one would
-  // let a later row of the same room overtake one: a transaction can take its xid before another,
-  // commit after it, and so pass the xid test while the earlier row still fails it
-  // (outbox-batches.test.ts builds exactly that).
-  const rows = await conn<BatchRow[]>`
-    SELECT id, events, upto::int FROM (
-      SELECT id, events, event_count, sum(event_count) OVER (ORDER BY id) AS upto FROM outbox_batches
-      WHERE published_at IS NULL
-        AND id < COALESCE((SELECT min(id) FROM outbox_batches
-                           WHERE published_at IS NULL AND xid >= pg_snapshot_xmin(pg_current_snapshot())),
-                          9223372036854775807)
+  // pending rows BEFORE the first one still held back (xid not older than every running
+  // transaction). Filtering held-back rows out one by one would let a later row of the same room
+  // overtake one: a transaction can take its xid before another, commit after it, and so pass the
+  // xid test while the earlier row still fails it (outbox-batches.test.ts builds exactly that).
+  // The cut is made here on the first rows in id order, so a round costs the same with a backlog of
+  // a million rows as with ten.
+  const fetched = await conn<(BatchRow & { held: boolean })[]>`
+    SELECT id, events, upto::int, held FROM (
+      SELECT id, events, event_count, sum(event_count) OVER (ORDER BY id) AS upto,
+             xid >= pg_snapshot_xmin(pg_current_snapshot()) AS held
+      FROM outbox_batches WHERE published_at IS NULL
       ORDER BY id LIMIT ${o.batch}
     ) r WHERE upto - event_count < ${o.batch} ORDER BY id`;
-  if (rows.length === 0) return { published: 0, more: false };
+  const firstHeld = fetched.findIndex((r) => r.held);
+  const rows = firstHeld < 0 ? fetched : fetched.slice(0, firstHeld);
+  const held = firstHeld >= 0;
+  if (rows.length === 0) return { published: 0, more: false, held };
   const batches = rows.map((r) => ({ id: r.id, events: decodeEvents(r.events) }));
   // One connection, plain publishes in order: the stream stores them in this order.
   const { acked, failure } = await o.publisher.publishAll(
@@ -180,7 +191,7 @@ async function publishRound(
     o.onPublished?.(events.length);
   }
   if (failure) throw new Error(`publish to JetStream failed: ${failure}`);
-  return { published: events.length, more: (rows.at(-1)?.upto ?? 0) >= o.batch };
+  return { published: events.length, more: !held && (rows.at(-1)?.upto ?? 0) >= o.batch, held };
 }
 
 async function purge(conn: Sql, hours: number) {
