@@ -42,7 +42,7 @@ export function memberFrame(f: RoomFrame): RoomEvent {
 /**
  * Sends out what a Redis script decided. Only the replica whose script made a decision gets it, so
  * each frame is published by one process; the Nats-Msg-Id (the event id) makes a retried publish
- * land once in the stream.
+ * land once in the stream, and a room's frames go out in the order they were decided.
  */
 export function createPublisher(d: PublisherDeps) {
   const attempts = d.attempts ?? 5;
@@ -65,6 +65,22 @@ export function createPublisher(d: PublisherDeps) {
     }
   }
 
+  /**
+   * The last publish (with its retries) of each subject. A frame waits for the one before it in its
+   * room: a first attempt that fails is retried after a backoff, and a later frame sent meanwhile
+   * would land before it ("connected" after "disconnected").
+   */
+  const tails = new Map<string, Promise<void>>();
+  function inOrder(subject: string, body: { id: string }, type: string): Promise<void> {
+    const prev = tails.get(subject);
+    const next = prev ? prev.then(() => toStream(subject, body, type)) : toStream(subject, body, type);
+    tails.set(subject, next);
+    void next.then(() => {
+      if (tails.get(subject) === next) tails.delete(subject);
+    });
+    return next;
+  }
+
   function change(c: StatusChange, at: number): Promise<void> | undefined {
     d.metrics.statusChanges.inc({ status: c.status });
     const msg: PresenceChange = { ...c, at };
@@ -74,7 +90,7 @@ export function createPublisher(d: PublisherDeps) {
     const timestamp = new Date(at).toISOString();
     const data = PresenceStatusData.parse({ ...c, timestamp });
     const id = `presence-${c.id}`;
-    return toStream(
+    return inOrder(
       roomSubject(`user:${c.userId}`, d.prefix),
       { type: 'presence:status', id, ts: timestamp, data } as { id: string },
       'presence:status',
@@ -107,10 +123,10 @@ export function createPublisher(d: PublisherDeps) {
         const p = change(c, at);
         if (p) pending.push(p);
       }
-      // Frames of one room are written in order on one connection, so they keep their order.
+      // Frames of one room go out one after the other (inOrder), retries included.
       for (const f of o.frames) {
         const ev = memberFrame(f);
-        pending.push(toStream(roomSubject(f.room as `club:${string}`, d.prefix), ev, ev.type));
+        pending.push(inOrder(roomSubject(f.room as `club:${string}`, d.prefix), ev, ev.type));
       }
       for (const ov of o.overflows) {
         d.metrics.coalesced.inc(ov.joins + ov.leaves);
