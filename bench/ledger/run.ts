@@ -87,10 +87,25 @@ function pgbench(seconds: number, clients: number): number {
   return Number(m[1]);
 }
 
-/** CPU seconds (user + system) a process has used so far, from /proc. */
+/** Clock ticks (1/100 s) of CPU a process used, its own plus its waited-for children's; null once gone. */
+function cpuTicks(pid: number | string): { own: number; children: number; name: string } | null {
+  let stat: string;
+  try {
+    stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  } catch {
+    return null; // exited meanwhile
+  }
+  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return {
+    own: Number(f[11]) + Number(f[12]),
+    children: Number(f[13]) + Number(f[14]),
+    name: stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')')),
+  };
+}
+
+/** CPU seconds (user + system) a process has used so far. */
 function cpuSeconds(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / 100;
+  return (cpuTicks(pid)?.own ?? 0) / 100;
 }
 
 /**
@@ -101,15 +116,8 @@ function postgresCpuMs(): number {
   let ticks = 0;
   for (const pid of readdirSync('/proc')) {
     if (!/^\d+$/.test(pid)) continue;
-    let stat: string;
-    try {
-      stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    } catch {
-      continue; // exited meanwhile
-    }
-    if (!stat.includes('(postgres)')) continue;
-    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    ticks += Number(f[11]) + Number(f[12]) + Number(f[13]) + Number(f[14]);
+    const t = cpuTicks(pid);
+    if (t?.name === 'postgres') ticks += t.own + t.children;
   }
   return ticks * 10;
 }

@@ -16,6 +16,14 @@ const sql = postgres(process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:
 });
 let nc: NatsConnection;
 
+/** Waits until the relay has published every event of the schema's outbox. */
+function outboxDrained() {
+  return eventually(async () => {
+    const [r] = await sql<{ n: number }[]>`SELECT count(*)::int AS n FROM outbox WHERE published_at IS NULL`;
+    return r?.n === 0;
+  }, 15_000);
+}
+
 function walletEnvelope(id: string, userId: string): string {
   const timestamp = new Date().toISOString();
   const data = {
@@ -75,12 +83,7 @@ describe('upgrading from one row per event', () => {
       serviceEnv(iso, { RELAY_POLL_MS: '50' }),
     );
     try {
-      await eventually(async () => {
-        const [r] = await sql<
-          { n: number }[]
-        >`SELECT count(*)::int AS n FROM outbox WHERE published_at IS NULL`;
-        return r?.n === 0;
-      }, 15_000);
+      await outboxDrained();
       const rows = await sql<{ event_id: string }[]>`SELECT event_id FROM outbox ORDER BY batch_id, position`;
       expect(rows.map((r) => r.event_id)).toEqual(['old.0', 'old.1', 'old.2']);
       const stream = await readStream(nc, iso.stream);
@@ -106,7 +109,10 @@ describe('relay order when transaction ids and commit order disagree', () => {
     const t1 = await sql.reserve();
     const t2 = await sql.reserve();
     const t3 = await sql.reserve();
-    const row = (id: string) => `${id}\tuser:u9\twallet:balance_updated\t${walletEnvelope(id, 'u9')}`;
+    const row = (id: string) =>
+      encodeEvents([
+        { eventId: id, room: 'user:u9', type: 'wallet:balance_updated', envelope: walletEnvelope(id, 'u9') },
+      ]);
     try {
       // T2 takes its xid first, T3 next, T1 last; T1 commits its row (the room's earlier event) first,
       // T2 its row (the room's later one) after, while T3 stays open: T2's xid is below every running
@@ -121,12 +127,7 @@ describe('relay order when transaction ids and commit order disagree', () => {
       await t2`COMMIT`;
       await new Promise((r) => setTimeout(r, 300)); // several relay rounds with T3 still open
       await t3`ROLLBACK`;
-      await eventually(async () => {
-        const [r] = await sql<
-          { n: number }[]
-        >`SELECT count(*)::int AS n FROM outbox WHERE published_at IS NULL`;
-        return r?.n === 0;
-      }, 15_000);
+      await outboxDrained();
       const stream = (await readStream(nc, iso.stream)).slice(before);
       expect(stream.map((m) => m.event.id)).toEqual(['order.1', 'order.2']);
     } finally {
