@@ -26,7 +26,32 @@ export interface BenchConfig {
   /** A saturation step "keeps up" only while its p99 stays under this (BENCH_SAT_P99_MS). */
   saturationP99Ms: number;
   /** Which servers to measure, comma-separated (BENCH_TARGETS=raw_ws,socketio,crowncast). */
-  targets: string[];
+  targets: TargetName[];
+  /** Which workloads to run, comma-separated (BENCH_WORKLOADS; saturation needs big_room). */
+  workloads: Workload[];
+}
+
+export const TARGETS = ['raw_ws', 'socketio', 'crowncast'] as const;
+export type TargetName = (typeof TARGETS)[number];
+export const WORKLOADS = ['big_room', 'saturation', 'many_rooms', 'connect_storm'] as const;
+export type Workload = (typeof WORKLOADS)[number];
+
+/** Saturation raises the big room's rate, so it runs on the big room's sockets. */
+function withBigRoom(w: Workload[]): Workload[] {
+  return w.includes('saturation') && !w.includes('big_room') ? ['big_room', ...w] : w;
+}
+
+function listEnv<T extends string>(name: string, all: readonly T[], def: readonly T[]): T[] {
+  const raw = process.env[name];
+  if (raw === undefined || raw.trim() === '') return [...def];
+  const picked = raw
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+  for (const p of picked) {
+    if (!all.includes(p as T)) throw new Error(`${name}: unknown "${p}"; known: ${all.join(', ')}`);
+  }
+  return picked as T[];
 }
 
 export function readConfig(): BenchConfig {
@@ -41,9 +66,7 @@ export function readConfig(): BenchConfig {
     manyRoomsRate: intEnv('BENCH_MANY_ROOMS_RATE', 1000, 1, 100_000),
     stormRate: intEnv('BENCH_STORM_RATE', 5, 1, 1000),
     saturationP99Ms: intEnv('BENCH_SAT_P99_MS', 500, 10, 60_000),
-    targets: (process.env.BENCH_TARGETS ?? 'raw_ws,socketio,crowncast')
-      .split(',')
-      .map((s) => s.trim())
-      .filter(Boolean),
+    targets: listEnv('BENCH_TARGETS', TARGETS, TARGETS),
+    workloads: withBigRoom(listEnv('BENCH_WORKLOADS', WORKLOADS, WORKLOADS)),
   });
 }

@@ -52,11 +52,17 @@ export function printTable(r: FanoutResults): void {
 }
 
 /** Writes fanout.json (the issue's shape) and fanout-details.json (steps, ratios, refusal reasons). */
-export function writeResults(r: FanoutResults, details: unknown): string {
+/**
+ * A full run writes fanout.json and fanout-details.json; a run of some workloads only
+ * (BENCH_WORKLOADS) writes fanout-partial.json and fanout-partial-details.json, so it never
+ * overwrites a full run's figures with empty ones.
+ */
+export function writeResults(r: FanoutResults, details: unknown, partial: boolean): string {
   const dir = join(REPO_ROOT, 'bench', 'results');
   mkdirSync(dir, { recursive: true });
-  const file = join(dir, 'fanout.json');
+  const name = partial ? 'fanout-partial' : 'fanout';
+  const file = join(dir, `${name}.json`);
   writeFileSync(file, `${JSON.stringify(r, null, 2)}\n`);
-  writeFileSync(join(dir, 'fanout-details.json'), `${JSON.stringify(details, null, 2)}\n`);
+  writeFileSync(join(dir, `${name}-details.json`), `${JSON.stringify(details, null, 2)}\n`);
   return file;
 }

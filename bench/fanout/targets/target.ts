@@ -1,7 +1,8 @@
+import type { TargetName } from '../config.js';
 import { giftEvent, marker, nowMs } from '../event.js';
 import type { ClientKind } from '../ipc.js';
 
-export type TargetName = 'raw_ws' | 'socketio' | 'crowncast';
+export type { TargetName };
 
 /** Where an event goes: the one big room or room n of the many-rooms workload. */
 export type RoomRef = { big: true } | { big: false; index: number };
