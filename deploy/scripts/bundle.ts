@@ -6,9 +6,11 @@
  *
  *   tsx deploy/scripts/bundle.ts [service...] [--outdir-root DIR]
  */
+import { execFile } from 'node:child_process';
 import { cp, readdir, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import { build, type Plugin } from 'esbuild';
 
 export const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -67,6 +69,31 @@ export async function bundleService(service: string, outdir?: string): Promise<s
     if (await exists(from)) await cp(from, join(out, dir.split('/').at(-1) as string), { recursive: true });
   }
   return out;
+}
+
+/**
+ * What the Dockerfile puts in /app, without Docker: the service's production node_modules as
+ * `pnpm deploy --prod` writes them (hoisted, workspace packages injected), no sources, and the bundle
+ * in dist/. Returns the path of dist/server.js; `node <it>` runs the service as its image does.
+ */
+export async function imageLayout(service: string, dir: string): Promise<string> {
+  await promisify(execFile)(
+    'pnpm',
+    [
+      '--filter',
+      `@crowncast/${service}`,
+      'deploy',
+      '--prod',
+      '--offline',
+      '--config.node-linker=hoisted',
+      '--config.inject-workspace-packages=true',
+      dir,
+    ],
+    { cwd: REPO_ROOT },
+  );
+  await rm(join(dir, 'src'), { recursive: true, force: true });
+  await rm(join(dir, 'test'), { recursive: true, force: true });
+  return join(await bundleService(service, join(dir, 'dist')), 'server.js');
 }
 
 async function main() {

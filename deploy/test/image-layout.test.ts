@@ -6,7 +6,7 @@ import { createInterface } from 'node:readline';
 import { promisify } from 'node:util';
 import { cleanup, isolation, serviceEnv } from '@crowncast/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { bundleService, deployableServices } from '../scripts/bundle.js';
+import { deployableServices, imageLayout } from '../scripts/bundle.js';
 import { REPO_ROOT } from './lib/services.js';
 
 // What the Dockerfile does, without Docker: `pnpm deploy --prod` (hoisted) plus the bundle, in a
@@ -23,27 +23,7 @@ const appDir = (s: string) => join(root, s);
 
 beforeAll(async () => {
   root = await mkdtemp(join(tmpdir(), 'crowncast-image-'));
-  await Promise.all(
-    services.map(async (s) => {
-      await run(
-        'pnpm',
-        [
-          '--filter',
-          `@crowncast/${s}`,
-          'deploy',
-          '--prod',
-          '--offline',
-          '--config.node-linker=hoisted',
-          '--config.inject-workspace-packages=true',
-          appDir(s),
-        ],
-        { cwd: REPO_ROOT },
-      );
-      await rm(join(appDir(s), 'src'), { recursive: true, force: true });
-      await rm(join(appDir(s), 'test'), { recursive: true, force: true });
-      await bundleService(s, join(appDir(s), 'dist'));
-    }),
-  );
+  await Promise.all(services.map((s) => imageLayout(s, appDir(s))));
 }, 60_000);
 
 afterAll(async () => {

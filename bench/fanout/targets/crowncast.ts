@@ -1,6 +1,10 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { liveRoomSubject, roomSubject } from '@crowncast/protocol';
 import { cleanup, isolation, type RunningService, serviceEnv, spawnService } from '@crowncast/testkit';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
+import { imageLayout } from '../../../deploy/scripts/bundle.js';
 import { giftEvent, marker, nowMs, PHASES, scanFrame } from '../event.js';
 import { seedMembers } from './ledger-admin.js';
 import type { RoomRef, Target } from './target.js';
@@ -11,21 +15,26 @@ import type { RoomRef, Target } from './target.js';
  * subjects; JetStream stores them and republishes them on live.room.>, where the edge picks them up.
  * The big room is `global` (every socket is in it on connect, as the reference servers put every
  * socket in their big room on connect); the many rooms are clubs joined with club:join.
+ * The edge runs as its image runs it (deploy/scripts/bundle.ts imageLayout: production node_modules
+ * and the esbuild bundle, on plain node), not from the sources through tsx, whose keepNames makes
+ * every named closure the edge creates ~250 bytes bigger.
  */
 export async function startCrowncast(): Promise<Target> {
   const iso = isolation();
   const running: RunningService[] = [];
   let nc: NatsConnection | undefined;
+  const image = await mkdtemp(join(tmpdir(), 'crowncast-bench-edge-'));
   const stop = async () => {
     await nc?.drain().catch(() => undefined);
     for (const s of running.reverse()) await s.stop();
     await cleanup(iso);
+    await rm(image, { recursive: true, force: true });
   };
   try {
     running.push(await spawnService('services/ledger/src/server.ts', serviceEnv(iso)));
     const ledger = running[0]!;
     const edge = await spawnService(
-      'services/edge/src/server.ts',
+      await imageLayout('edge', image),
       serviceEnv(iso, {
         LOG_LEVEL: process.env.BENCH_EDGE_LOG_LEVEL ?? 'info',
         WS_MAX_ROOMS_PER_CONNECTION: '100',

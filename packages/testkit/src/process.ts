@@ -16,8 +16,11 @@ export interface RunningService {
   exited: Promise<number | null>;
 }
 
-/** Makes a service end when the test process that started it ends (see die-with-parent.ts). */
-const DIE_WITH_PARENT = fileURLToPath(new URL('./die-with-parent.ts', import.meta.url));
+/**
+ * Makes a service end when the test process that started it ends (see die-with-parent.mjs). Plain
+ * JavaScript, so it also loads into a bundled service that runs without tsx.
+ */
+const DIE_WITH_PARENT = fileURLToPath(new URL('./die-with-parent.mjs', import.meta.url));
 
 /** A port nobody listens on right now (for a process whose logs will not tell us its port). */
 export function freePort(): Promise<number> {
@@ -48,7 +51,8 @@ async function announceWhenLive(proc: ChildProcess, port: number, timeoutMs: num
 
 /**
  * Starts a service entry (e.g. services/ledger/src/server.ts) as a real process and waits until it
- * listens. At the default log level (info) it learns the port from the "listening at" log line; with
+ * listens. A TypeScript entry runs through tsx; a built one (services/<name>/dist/server.js, see
+ * deploy/scripts/bundle.ts) runs as the image runs it, on plain node. At the default log level (info) it learns the port from the "listening at" log line; with
  * a quieter `logLevel` (benchmarks) it picks a free port and polls /health/live.
  */
 export async function spawnService(
@@ -61,7 +65,8 @@ export async function spawnService(
   const port = quiet ? await freePort() : 0;
   // A leaked service (its test timed out before cleaning up) would keep running, e.g. a ledger whose
   // relay polls PostgreSQL, and skew whatever runs next.
-  const proc = spawn(process.execPath, ['--import', 'tsx', '--import', DIE_WITH_PARENT, entry], {
+  const loader = entry.endsWith('.ts') ? ['--import', 'tsx'] : ['--enable-source-maps'];
+  const proc = spawn(process.execPath, [...loader, '--import', DIE_WITH_PARENT, entry], {
     cwd: REPO_ROOT,
     // At info the "listening at" line tells us the port; quieter processes get a port from us.
     env: {
