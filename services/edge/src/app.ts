@@ -57,6 +57,7 @@ export async function buildApp({ config, fastify = {} }: BuildOptions): Promise<
 
   await app.register(metricsPlugin);
   await app.register(natsPlugin, { url: config.NATS_URL, name: `crowncast-edge-${config.EDGE_ID}` });
+  let gateway: Gateway | undefined;
   await app.register(websocket, {
     options: {
       maxPayload: config.WS_MAX_FRAME_BYTES,
@@ -66,11 +67,14 @@ export async function buildApp({ config, fastify = {} }: BuildOptions): Promise<
         for (const p of ['crowncast.msgpack', 'crowncast.json']) if (protocols.has(p)) return p;
         return false;
       },
+      // The gateway keeps every socket it accepted; ws's own client set would be a second entry and
+      // a close listener (a closure) per socket.
+      clientTracking: false,
     },
     // The gateway closes sockets itself (drain) with its codes; what is left by now (a close
     // handshake a stuck client never finished) is cut, or the HTTP server would wait for it.
     preClose(done) {
-      for (const socket of this.websocketServer.clients) socket.terminate();
+      gateway?.close();
       done();
     },
   });
@@ -81,6 +85,10 @@ export async function buildApp({ config, fastify = {} }: BuildOptions): Promise<
     algorithms: config.JWT_ALGORITHMS,
     issuer: config.JWT_ISSUER,
     audience: config.JWT_AUDIENCE,
+    // A socket verifies its token once (and on auth:refresh); a cache of verified tokens pays off
+    // for REST, where every request carries one, but here it would only hold each connection's
+    // token and claims a second time (~400 bytes a connection).
+    cacheSize: 0,
   });
   const log = app.log.child({ component: 'gateway' });
   const analytics = createAnalytics({
@@ -98,7 +106,6 @@ export async function buildApp({ config, fastify = {} }: BuildOptions): Promise<
     onDelivered: analytics.delivered,
     onError: (err, room) => log.warn({ err: err.message, room }, 'room subscription error'),
   });
-  let gateway: Gateway | undefined;
   const membership = createMembership({
     nc: app.nats,
     prefix,

@@ -40,7 +40,13 @@ export type Gateway = ReturnType<typeof createGateway>;
  */
 export function createGateway(d: MessageDeps, o: GatewayOptions) {
   const conns = new Map<string, EdgeConnection>();
-  const byUser = new Map<string, Set<EdgeConnection>>();
+  // A user's connections: the connection itself while it is the only one (most users have one
+  // device online; a Set per user is memory per connection), a Set from the second on.
+  const byUser = new Map<string, EdgeConnection | Set<EdgeConnection>>();
+  const connsOf = (userId: string): Iterable<EdgeConnection> => {
+    const mine = byUser.get(userId);
+    return mine === undefined ? [] : mine instanceof Set ? mine : [mine];
+  };
   let draining = false;
   // Shared by every connection (an object per connection is memory per connection).
   const limits = {
@@ -51,9 +57,12 @@ export function createGateway(d: MessageDeps, o: GatewayOptions) {
 
   const onClosed = (c: EdgeConnection) => {
     conns.delete(c.id);
-    const set = byUser.get(c.userId);
-    set?.delete(c);
-    if (set?.size === 0) byUser.delete(c.userId);
+    const mine = byUser.get(c.userId);
+    if (mine === c) byUser.delete(c.userId);
+    else if (mine instanceof Set) {
+      mine.delete(c);
+      if (mine.size === 1) byUser.set(c.userId, mine.values().next().value as EdgeConnection);
+    }
     for (const room of [...c.rooms]) leaveRoom(d, c, room);
     d.metrics.connections.set(conns.size);
     d.presence.disconnected(c.presence());
@@ -126,7 +135,12 @@ export function createGateway(d: MessageDeps, o: GatewayOptions) {
     ];
     const join = (room: Room, lastSeq: number | undefined) =>
       joinRoom(d, c, room, lastSeq, { checkMembership: false });
-    await Promise.all(auto.filter(([, s]) => s === undefined).map(([r]) => join(r, undefined)));
+    // The resume points of the rooms joined fresh: without them a client that saw no event of its
+    // private room before a reconnect would miss what was published to it meanwhile.
+    const seqs: Partial<Record<Room, number>> = {};
+    for (const r of await Promise.all(auto.filter(([, s]) => s === undefined).map(([r]) => join(r, undefined)))) {
+      if (r.ok && r.seq !== undefined) seqs[r.room] = r.seq;
+    }
     c.send({
       type: 'connected',
       data: {
@@ -137,6 +151,7 @@ export function createGateway(d: MessageDeps, o: GatewayOptions) {
         serverTime: new Date().toISOString(),
         tokenExpiresAt: a.expiresAt,
         rooms: auto.map(([r]) => r),
+        seqs,
         encoding: a.encoding,
       },
     });
@@ -155,14 +170,17 @@ export function createGateway(d: MessageDeps, o: GatewayOptions) {
         return;
       }
       const mine = byUser.get(a.userId);
-      if (mine && mine.size >= o.maxConnectionsPerUser) {
+      const count = mine === undefined ? 0 : mine instanceof Set ? mine.size : 1;
+      if (count >= o.maxConnectionsPerUser) {
         d.metrics.closes.inc({ code: String(CloseCode.TOO_MANY_CONNECTIONS) });
         socket.close(CloseCode.TOO_MANY_CONNECTIONS, 'TOO_MANY_CONNECTIONS');
         return;
       }
       const c = new EdgeConnection(randomUUID(), a.userId, a.encoding, socket, limits, d.metrics, onClosed);
       conns.set(c.id, c);
-      byUser.set(a.userId, (mine ?? new Set()).add(c));
+      if (mine === undefined) byUser.set(a.userId, c);
+      else if (mine instanceof Set) mine.add(c);
+      else byUser.set(a.userId, new Set([mine, c]));
       d.metrics.connections.set(conns.size);
       c.setTokenExpiry(a.expiresAt);
       socket.on('pong', onPong);
@@ -174,7 +192,7 @@ export function createGateway(d: MessageDeps, o: GatewayOptions) {
     },
     /** The ledger removed a member: take the user out of the room on this edge now. */
     revoke(userId: string, room: Room): void {
-      for (const c of byUser.get(userId) ?? []) {
+      for (const c of connsOf(userId)) {
         if (leaveRoom(d, c, room)) {
           c.send({ type: 'room:left', room, data: { reason: 'membership_revoked' } });
           d.presence.roomsChanged(c.presence());
