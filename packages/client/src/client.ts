@@ -251,6 +251,10 @@ export class CrowncastClient extends Emitter<ClientEvents> {
     this.clearTimer('connect');
     this.serverClock.connected(data.serverTime, this.o.clock.now());
     this.me = data.userId;
+    // An automatic room this client has seen nothing of resumes from where the edge began delivering.
+    for (const [room, seq] of Object.entries(data.seqs ?? {}) as [Room, number][]) {
+      if (this.tracker.seqOf(room) === undefined) this.tracker.setSeq(room, seq);
+    }
     this.attempt = 0;
     this.setState(State.Connected);
     this.emit('connected', data);

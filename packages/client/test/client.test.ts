@@ -124,6 +124,27 @@ describe('client against a real edge and ledger', () => {
     expect(c.seen.disconnected?.[0]?.reconnectInMs).toBeLessThanOrEqual(100);
   });
 
+  it('hands over a private event sent while the link was down, though no private event came before', async () => {
+    const cable = await Cable.open(stack.edge.port);
+    cables.push(cable);
+    const e = open('erin', { url: wsUrl(cable.url) });
+    await until(() => e.client.state === State.Connected, 'connected');
+    cable.unplug();
+    await until(() => e.client.state === State.Disconnected, 'disconnected');
+    const sent = await api('bob').sendGift('user', 'erin', { giftId: 'gift_rose' });
+    cable.plug();
+    // Resumed from the point `connected` gave for user:erin: without it the gift would be lost.
+    await until(
+      () =>
+        (e.seen['gift:received'] ?? []).some(
+          (g) => g.room === 'user:erin' && g.data.giftTransactionId === sent.giftTransactionId,
+        ),
+      'the private gift',
+      10_000,
+    );
+    expect(e.seen.resync ?? []).toEqual([]);
+  });
+
   it('tells the app to reload a room by REST when the edge no longer holds its lastSeq', async () => {
     const d = open('dave');
     const joined = await d.client.joinClub(CLUB, { lastSeq: 9_999_999 });

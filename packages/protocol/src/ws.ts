@@ -103,6 +103,14 @@ export const ConnectedFrame = z.object({
     /** When the token expires, epoch ms: send `auth:refresh` before. */
     tokenExpiresAt: z.number().int().nullable(),
     rooms: z.array(Room),
+    /**
+     * The resume point of each automatic room joined without one (no `?userLastSeq=` /
+     * `?globalLastSeq=`): the room's stream sequence when its live delivery began, 0 when the stream
+     * holds none of it. A client that has seen no event of the room keeps it as its lastSeq, so a
+     * reconnect replays what was published while it was away. Absent for a room the edge could
+     * not read (the client then has no resume point, as before).
+     */
+    seqs: z.record(Room, z.number().int().nonnegative()).optional(),
     encoding: z.enum(['json', 'msgpack']),
   }),
 });

@@ -178,6 +178,28 @@ describe('resume with lastSeq', () => {
     assertChain(back.events('club:c1'), lastSeq);
   });
 
+  it('gives the automatic rooms their resume points in connected, from which a reconnect misses nothing', async () => {
+    const subject = roomSubject('user:erin', iso.prefix);
+    nc.publish(subject, notice('e-0'));
+    await nc.flush();
+    await new Promise((r) => setTimeout(r, 200));
+    const erin = Client.connect(edgeB.url, { token: await tokenFor('erin'), header: true });
+    clients.push(erin);
+    const connected = (await erin.frame('connected')) as { data: { seqs?: Record<string, number> } };
+    const seqs = connected.data.seqs ?? {};
+    expect(seqs['user:erin']).toBeGreaterThan(0);
+    expect(seqs.global).toBeGreaterThanOrEqual(0);
+    // Erin sees no private event, loses the link, and two arrive while she is away.
+    await erin.close();
+    nc.publish(subject, notice('e-1'));
+    nc.publish(subject, notice('e-2'));
+    await nc.flush();
+    const back = await open(edgeB, 'erin', `userLastSeq=${seqs['user:erin']}`);
+    await back.until(() => back.events('user:erin').length === 2 && true);
+    expect(back.events('user:erin').map((f) => f.id)).toEqual(['e-1', 'e-2']);
+    assertChain(back.events('user:erin'), seqs['user:erin'] as number);
+  });
+
   it('says resync:required when the stream no longer holds lastSeq, and resumes the private room at connect', async () => {
     const subject = roomSubject('user:dave', iso.prefix);
     nc.publish(subject, notice('d-0'));

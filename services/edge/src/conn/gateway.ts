@@ -138,7 +138,9 @@ export function createGateway(d: MessageDeps, o: GatewayOptions) {
     // The resume points of the rooms joined fresh: without them a client that saw no event of its
     // private room before a reconnect would miss what was published to it meanwhile.
     const seqs: Partial<Record<Room, number>> = {};
-    for (const r of await Promise.all(auto.filter(([, s]) => s === undefined).map(([r]) => join(r, undefined)))) {
+    for (const r of await Promise.all(
+      auto.filter(([, s]) => s === undefined).map(([r]) => join(r, undefined)),
+    )) {
       if (r.ok && r.seq !== undefined) seqs[r.room] = r.seq;
     }
     c.send({
