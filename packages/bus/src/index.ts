@@ -30,7 +30,12 @@ export const DEFAULT_ROOMS_STREAM: Omit<RoomsStreamOptions, 'name' | 'prefix'> =
   replicas: 1,
 };
 
-/** Connects to NATS with endless reconnects: a NATS restart must heal by itself. */
+/**
+ * Connects to NATS with endless reconnects: a NATS restart must heal by itself. Without async traces:
+ * nats.js otherwise builds an Error (a stack capture) for every request up front, in case it fails;
+ * the edge makes requests on every connect and join (stream reads, membership), and our logs carry
+ * the error's message and subject, not that stack.
+ */
 export async function connectNats(url: string, name: string): Promise<NatsConnection> {
   return connect({
     servers: url.split(','),
@@ -38,6 +43,7 @@ export async function connectNats(url: string, name: string): Promise<NatsConnec
     maxReconnectAttempts: -1,
     reconnectTimeWait: 500,
     pingInterval: 10_000,
+    noAsyncTraces: true,
   });
 }
 
