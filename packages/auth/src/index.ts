@@ -60,8 +60,8 @@ export function createTokenVerifier(opts: VerifierOptions): TokenVerifier {
   if (opts.jwksUrl && algorithms.some((a) => SYMMETRIC.test(a))) {
     throw new Error('auth: a JWKS URL only goes with asymmetric algorithms (RS256, ES256, EdDSA, …)');
   }
-  const key: Uint8Array | JWTVerifyGetKey = opts.secret
-    ? new TextEncoder().encode(opts.secret)
+  const key: JWTVerifyGetKey = opts.secret
+    ? hmacKeys(opts.secret, algorithms)
     : createRemoteJWKSet(new URL(opts.jwksUrl as string), { cooldownDuration: 30_000, cacheMaxAge: 600_000 });
 
   const verifyOnce: TokenVerifier = async (token) => {
@@ -73,10 +73,7 @@ export function createTokenVerifier(opts: VerifierOptions): TokenVerifier {
         ...(opts.issuer ? { issuer: opts.issuer } : {}),
         ...(opts.audience ? { audience: opts.audience } : {}),
       };
-      const { payload } =
-        key instanceof Uint8Array
-          ? await jwtVerify(token, key, verifyOpts)
-          : await jwtVerify(token, key, verifyOpts);
+      const { payload } = await jwtVerify(token, key, verifyOpts);
       if (typeof payload.sub !== 'string' || !USER_ID.test(payload.sub)) {
         throw new AuthError('AUTH_CLAIM_INVALID', 'the token has no valid sub (user id)');
       }
@@ -101,6 +98,26 @@ export function createTokenVerifier(opts: VerifierOptions): TokenVerifier {
     if (cache.size >= cacheSize) cache.delete(cache.keys().next().value as string);
     cache.set(token as string, verified);
     return verified;
+  };
+}
+
+/**
+ * The shared secret as one HMAC CryptoKey per allowed algorithm, imported once: given the raw bytes,
+ * jose imports them again on every verification (a WebCrypto import per request or connection).
+ * jose checks the header's alg against the allowlist before it asks for the key.
+ */
+function hmacKeys(secret: string, algorithms: string[]): JWTVerifyGetKey {
+  const raw = new TextEncoder().encode(secret);
+  const keys = new Map(
+    algorithms.map((alg) => [
+      alg,
+      crypto.subtle.importKey('raw', raw, { name: 'HMAC', hash: `SHA-${alg.slice(2)}` }, false, ['verify']),
+    ]),
+  );
+  return (header) => {
+    const k = keys.get(header.alg ?? '');
+    if (!k) throw new errors.JOSEAlgNotAllowed('"alg" (Algorithm) Header Parameter value not allowed');
+    return k;
   };
 }
 

@@ -61,6 +61,17 @@ describe('HS256 shared secret (local use)', () => {
     expect(await code(verify(undefined))).toBe('AUTH_TOKEN_MISSING');
   });
 
+  it('verifies each allowed HMAC algorithm with the shared secret', async () => {
+    const both = createTokenVerifier({ secret: SECRET, algorithms: ['HS256', 'HS384'], cacheSize: 0 });
+    const base = { sub: 'alice', exp: now() + 60 };
+    expect((await both(await sign(base, 'HS256'))).userId).toBe('alice');
+    expect((await both(await sign(base, 'HS384'))).userId).toBe('alice');
+    expect(await code(both(await sign(base, 'HS512')))).toBe('AUTH_ALGORITHM_NOT_ALLOWED');
+    expect(await code(both(await sign(base, 'HS384', 'another-secret-of-at-least-32-chars!!')))).toBe(
+      'AUTH_TOKEN_INVALID',
+    );
+  });
+
   it('refuses to be configured unsafely', () => {
     expect(() => createTokenVerifier({ algorithms: ['HS256'] })).toThrow(/exactly one/);
     expect(() => createTokenVerifier({ secret: SECRET, algorithms: ['RS256'] })).toThrow(/HS256/);
