@@ -5,6 +5,7 @@ import { createAnalytics } from './analytics.js';
 import type { EdgeConfig } from './config.js';
 import { createGateway, type Gateway } from './conn/gateway.js';
 import { createHub } from './fanout/hub.js';
+import { headSeq, type ReplayDeps } from './fanout/replay.js';
 import { createMembership } from './membership.js';
 import metricsPlugin from './plugins/metrics.js';
 import natsPlugin from './plugins/nats.js';
@@ -97,6 +98,14 @@ export async function buildApp({ config, fastify = {} }: BuildOptions): Promise<
     edgeId: config.EDGE_ID,
     flushMs: config.ANALYTICS_FLUSH_MS,
   });
+  const replay: ReplayDeps = {
+    js: app.js,
+    jsm: app.jsm,
+    stream: config.ROOMS_STREAM,
+    prefix,
+    maxEvents: config.REPLAY_MAX_EVENTS,
+    onInvalid: (reason) => app.metrics.invalidEnvelopes.inc({ reason }),
+  };
   const hub = createHub({
     nc: app.nats,
     prefix,
@@ -105,6 +114,7 @@ export async function buildApp({ config, fastify = {} }: BuildOptions): Promise<
     batchMaxEvents: config.BATCH_MAX_EVENTS,
     onDelivered: analytics.delivered,
     onError: (err, room) => log.warn({ err: err.message, room }, 'room subscription error'),
+    readHead: (room) => headSeq(replay, room),
   });
   const membership = createMembership({
     nc: app.nats,
@@ -130,14 +140,7 @@ export async function buildApp({ config, fastify = {} }: BuildOptions): Promise<
       verify,
       metrics: app.metrics,
       maxRooms: config.WS_MAX_ROOMS_PER_CONNECTION,
-      replay: {
-        js: app.js,
-        jsm: app.jsm,
-        stream: config.ROOMS_STREAM,
-        prefix,
-        maxEvents: config.REPLAY_MAX_EVENTS,
-        onInvalid: (reason) => app.metrics.invalidEnvelopes.inc({ reason }),
-      },
+      replay,
     },
     {
       edgeId: config.EDGE_ID,

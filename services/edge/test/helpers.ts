@@ -1,6 +1,10 @@
+import type { NatsConnection } from '@crowncast/bus';
+import type { Room } from '@crowncast/protocol';
 import { type Isolation, ledgerApi, type RunningService, serviceEnv, spawnService } from '@crowncast/testkit';
+import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { unpack } from 'msgpackr';
 import WebSocket from 'ws';
+import { headSeq, type ReplayDeps } from '../src/fanout/replay.js';
 
 /** Starts the real ledger (it migrates its schema and creates the ROOMS stream). */
 export function startLedger(iso: Isolation, extra: Record<string, string> = {}): Promise<RunningService> {
@@ -196,4 +200,20 @@ export function assertChain(events: Frame[], from = 0): void {
     }
     prev = e.seq as number;
   }
+}
+
+/** The hub's head reader on the isolation's real ROOMS stream, as app.ts wires it. */
+export async function streamHead(
+  nc: NatsConnection,
+  iso: Isolation,
+): Promise<(room: Room) => Promise<number | undefined>> {
+  const deps: ReplayDeps = {
+    js: jetstream(nc),
+    jsm: await jetstreamManager(nc, { checkAPI: false }),
+    stream: iso.stream,
+    prefix: iso.prefix,
+    maxEvents: 1_000,
+    onInvalid: () => undefined,
+  };
+  return (room) => headSeq(deps, room);
 }

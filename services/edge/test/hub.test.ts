@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Conn } from '../src/conn/types.js';
 import { createHub, type Hub } from '../src/fanout/hub.js';
 import { createEdgeMetrics } from '../src/plugins/metrics.js';
+import { streamHead } from './helpers.js';
 
 const iso = isolation();
 let nc: NatsConnection;
@@ -113,6 +114,7 @@ describe('hub coalescing', () => {
       onError: (err) => {
         throw err;
       },
+      readHead: await streamHead(nc, iso),
     });
     const room: Room = 'global';
     // 200 members × 0.15 ms = a 30 ms broadcast, three times the 10 ms window.

@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Conn } from '../src/conn/types.js';
 import { createHub } from '../src/fanout/hub.js';
 import { createEdgeMetrics } from '../src/plugins/metrics.js';
+import { streamHead } from './helpers.js';
 
 const iso = isolation();
 let nc: NatsConnection;
@@ -72,6 +73,7 @@ describe('a join while the room batching window is open', () => {
       onError: (err) => {
         throw err;
       },
+      readHead: await streamHead(nc, iso),
     });
     const room: Room = 'game:g1';
     const a = new RecConn('a');

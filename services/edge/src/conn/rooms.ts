@@ -1,6 +1,6 @@
 import type { Room } from '@crowncast/protocol';
 import type { Hub } from '../fanout/hub.js';
-import { headSeq, type ReplayDeps, readAfter } from '../fanout/replay.js';
+import { type ReplayDeps, readAfter } from '../fanout/replay.js';
 import type { Membership } from '../membership.js';
 import { MembershipUnavailable } from '../membership.js';
 import type { EdgeMetrics } from '../plugins/metrics.js';
@@ -67,7 +67,7 @@ export async function joinRoom(
 
   const member = await d.hub.add(conn, room, lastSeq !== undefined);
   if (lastSeq === undefined) {
-    const seq = await headSeq(d.replay, room);
+    const seq = await d.hub.resumePoint(room);
     return {
       ok: true,
       room,

@@ -21,6 +21,8 @@ export interface HubOptions {
   batchMaxEvents: number;
   onDelivered: (d: Delivered) => void;
   onError: (err: Error, room: Room) => void;
+  /** The room's latest stream sequence (0 if none), undefined when the stream cannot say. */
+  readHead: (room: Room) => Promise<number | undefined>;
 }
 
 /** A member whose join replay is running gets live events buffered here instead of written. */
@@ -39,6 +41,11 @@ interface RoomState {
   sub: Subscription;
   /** Resolves once the server has the subscription, so a stream read started after it misses nothing. */
   ready: Promise<void>;
+  /**
+   * The stream's head for this room, read once after `ready` (null until a join needs it, and again
+   * after a failed read): everything after it reaches the room's members live.
+   */
+  head: Promise<number | undefined> | null;
   members: Map<string, Member>;
   pending: LiveEvent[];
   timer: NodeJS.Timeout | null;
@@ -99,6 +106,7 @@ export function createHub(o: HubOptions) {
       lastSeq: 0,
       dropped: null,
       ready: Promise.resolve(),
+      head: null,
       sub: o.nc.subscribe(liveRoomSubject(room, o.prefix), {
         callback: (err, msg) => {
           if (err) return o.onError(err, room);
@@ -197,6 +205,26 @@ export function createHub(o: HubOptions) {
       state.members.set(conn.id, member);
       await state.ready;
       return member;
+    },
+    /**
+     * A new member's resume point: every event after it reaches the member live. The room's head as
+     * read once when its subscription became active, or the last event that arrived since, whichever
+     * is later; so only the first join of a room on this edge reads the stream (the shared `global`
+     * room, a club with members here already: none). Undefined when the stream cannot say.
+     */
+    async resumePoint(room: Room): Promise<number | undefined> {
+      const state = rooms.get(room);
+      if (!state) return undefined;
+      await state.ready;
+      if (!state.head) {
+        const read = o.readHead(room);
+        state.head = read;
+        void read.then((h) => {
+          if (h === undefined && state.head === read) state.head = null;
+        });
+      }
+      const head = await state.head;
+      return head === undefined ? undefined : Math.max(head, state.lastSeq);
     },
     /** What arrived live since the last call, while the member keeps being held. */
     takeHeld(member: Member): LiveEvent[] {
