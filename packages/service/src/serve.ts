@@ -3,6 +3,12 @@ import type { FastifyInstance } from 'fastify';
 export interface ServeOptions {
   port: number;
   host: string;
+  /**
+   * Connections the kernel queues while the process has not accepted them yet (capped by
+   * net.core.somaxconn). Node's default is 511; a burst beyond it loses SYNs, and a client whose
+   * SYN was lost retries only after 1, 3, 7... seconds.
+   */
+  backlog?: number;
   /** Bound on the whole shutdown; past it the process exits 1. */
   shutdownTimeoutMs: number;
   /** Runs first on SIGTERM/SIGINT (the edge drains its sockets here). */
@@ -14,7 +20,7 @@ export interface ServeOptions {
  * shut down once, gracefully and within a bound (app.close() runs every plugin's teardown).
  */
 export async function serve(app: FastifyInstance, o: ServeOptions): Promise<void> {
-  await app.listen({ port: o.port, host: o.host });
+  await app.listen({ port: o.port, host: o.host, ...(o.backlog ? { backlog: o.backlog } : {}) });
   let closing = false;
   const shutdown = async (signal: string) => {
     if (closing) return;

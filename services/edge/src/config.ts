@@ -20,6 +20,7 @@ export const EdgeEnv = z.object({
    * cut (slowloris); checked every second.
    */
   WS_HANDSHAKE_TIMEOUT_MS: env.int(10_000, 1000, 120_000),
+  WS_LISTEN_BACKLOG: env.int(4096, 16, 65_535),
   /** Largest inbound frame, bytes (bigger ones close with 1009). */
   WS_MAX_FRAME_BYTES: env.int(16 * 1024, 128, 1024 * 1024),
   /** Client messages per minute per connection (more closes with 4008). */

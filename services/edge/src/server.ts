@@ -27,6 +27,9 @@ run(async () => {
   await serve(app, {
     port: config.PORT,
     host: config.HOST,
+    // A reconnect storm (another edge drained, a network blip) arrives faster than connections are
+    // accepted: queue it in the kernel instead of dropping SYNs that clients retry seconds later.
+    backlog: config.WS_LISTEN_BACKLOG,
     shutdownTimeoutMs: config.SHUTDOWN_TIMEOUT_MS,
     beforeClose: async () => {
       app.log.info({ edgeId: config.EDGE_ID, connections: app.gateway.size() }, 'draining');
