@@ -249,6 +249,9 @@ describe('slow consumers and drain', () => {
 
   it('on SIGTERM tells every client server:draining with a jittered delay, closes them with 4012 and exits', async () => {
     const cs = await Promise.all(['ben', 'cid', 'ann'].map((u) => connected(u, edgeD.url)));
+    // A client that reads nothing more never answers the close: the edge must not wait for it.
+    const mute = await connected('dan', edgeD.url);
+    mute.ws.pause();
     const t0 = Date.now();
     const exit = edgeD.stop('SIGTERM');
     for (const c of cs) {

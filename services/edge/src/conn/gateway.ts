@@ -47,6 +47,23 @@ export function createGateway(d: MessageDeps, o: GatewayOptions) {
     const mine = byUser.get(userId);
     return mine === undefined ? [] : mine instanceof Set ? mine : [mine];
   };
+  // Sockets in their close handshake (refused, or closed by the edge): ws keeps one until the peer
+  // answers or 30 s pass, and the HTTP server's close waits for it. Shutdown cuts them instead. (ws's
+  // own client set, which did this, is off: it cost a closure per socket.)
+  const closing = new Set<WebSocket>();
+  function forgetClosed(this: WebSocket) {
+    closing.delete(this);
+  }
+  const closingNow = (socket: WebSocket) => {
+    if (socket.readyState === socket.CLOSED || closing.has(socket)) return;
+    closing.add(socket);
+    socket.once('close', forgetClosed);
+  };
+  const refuse = (socket: WebSocket, code: number, reason: string) => {
+    d.metrics.closes.inc({ code: String(code) });
+    closingNow(socket);
+    socket.close(code, reason);
+  };
   let draining = false;
   // Shared by every connection (an object per connection is memory per connection).
   const limits = {
@@ -57,6 +74,7 @@ export function createGateway(d: MessageDeps, o: GatewayOptions) {
 
   const onClosed = (c: EdgeConnection) => {
     conns.delete(c.id);
+    closingNow(c.socket);
     const mine = byUser.get(c.userId);
     if (mine === c) byUser.delete(c.userId);
     else if (mine instanceof Set) {
@@ -168,14 +186,13 @@ export function createGateway(d: MessageDeps, o: GatewayOptions) {
     size: () => conns.size,
     accept(socket: WebSocket, a: Admitted): void {
       if (draining) {
-        socket.close(CloseCode.SERVER_DRAINING, 'SERVER_DRAINING');
+        refuse(socket, CloseCode.SERVER_DRAINING, 'SERVER_DRAINING');
         return;
       }
       const mine = byUser.get(a.userId);
       const count = mine === undefined ? 0 : mine instanceof Set ? mine.size : 1;
       if (count >= o.maxConnectionsPerUser) {
-        d.metrics.closes.inc({ code: String(CloseCode.TOO_MANY_CONNECTIONS) });
-        socket.close(CloseCode.TOO_MANY_CONNECTIONS, 'TOO_MANY_CONNECTIONS');
+        refuse(socket, CloseCode.TOO_MANY_CONNECTIONS, 'TOO_MANY_CONNECTIONS');
         return;
       }
       const c = new EdgeConnection(randomUUID(), a.userId, a.encoding, socket, limits, d.metrics, onClosed);
@@ -226,10 +243,13 @@ export function createGateway(d: MessageDeps, o: GatewayOptions) {
       );
       return Promise.all(closing).then(() => undefined);
     },
+    /** A socket turned away before it became a connection (bad token, origin): closed with `code`. */
+    refuse,
     close(): void {
       clearInterval(heartbeat);
       clearInterval(expirySweep);
       for (const c of conns.values()) c.terminate('shutdown');
+      for (const socket of closing) socket.terminate();
     },
   };
 }

@@ -90,8 +90,7 @@ export const wsRoutes: FastifyPluginAsync<WsRouteOptions> = async (app, o) => {
       tcp._httpMessage?.detachSocket(tcp);
       const h = req.handshake;
       if (!h?.ok) {
-        app.metrics.closes.inc({ code: String(h?.code ?? CloseCode.AUTH_FAILED) });
-        socket.close(h?.code ?? CloseCode.AUTH_FAILED, h?.reason ?? 'AUTH_FAILED');
+        o.gateway.refuse(socket, h?.code ?? CloseCode.AUTH_FAILED, h?.reason ?? 'AUTH_FAILED');
         return;
       }
       o.gateway.accept(socket, h.admitted);
