@@ -51,9 +51,10 @@ async function announceWhenLive(proc: ChildProcess, port: number, timeoutMs: num
 
 /**
  * Starts a service entry (e.g. services/ledger/src/server.ts) as a real process and waits until it
- * listens. A TypeScript entry runs through tsx; a built one (services/<name>/dist/server.js, see
- * deploy/scripts/bundle.ts) runs as the image runs it, on plain node. At the default log level (info) it learns the port from the "listening at" log line; with
- * a quieter `logLevel` (benchmarks) it picks a free port and polls /health/live.
+ * listens. A TypeScript entry runs through tsx; a built one (dist/server.js, see
+ * deploy/scripts/bundle.ts) runs as the image runs it, on plain node. At the default log level
+ * (info) it learns the port from the "listening at" log line; with a quieter `logLevel`
+ * (benchmarks) it picks a free port and polls /health/live.
  */
 export async function spawnService(
   entry: string,

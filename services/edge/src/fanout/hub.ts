@@ -210,7 +210,9 @@ export function createHub(o: HubOptions) {
      * A new member's resume point: every event after it reaches the member live. The room's head as
      * read once when its subscription became active, or the last event that arrived since, whichever
      * is later; so only the first join of a room on this edge reads the stream (the shared `global`
-     * room, a club with members here already: none). Undefined when the stream cannot say.
+     * room, a club with members here already: none). Undefined when the stream cannot say. After a
+     * NATS outage, until the room's next event arrives, it can be older than what the stream holds:
+     * the client then sees a gap at that event and reloads the room (nothing is lost).
      */
     async resumePoint(room: Room): Promise<number | undefined> {
       const state = rooms.get(room);
