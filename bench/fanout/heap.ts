@@ -18,7 +18,7 @@ import type { Target, TargetName } from './targets/target.js';
  * before each snapshot), diffed by node type and name. Unlike RSS growth, which moves by kilobytes
  * with when V8 last collected, the same code gives the same figure; it is where RSS per connection
  * can be cut. Targets: BENCH_TARGETS (crowncast and raw_ws; Socket.IO is not measured here).
- * Writes bench/results/heap.json.
+ * Writes bench/results/heap.json; BENCH_HEAP_KEEP=1 keeps the snapshots.
  */
 const cfg = readConfig();
 ensureFdLimit(cfg.connections + 2_048);
@@ -124,7 +124,9 @@ try {
     console.table(m.top.slice(0, 15));
   }
 } finally {
-  rmSync(dir, { recursive: true, force: true });
+  // BENCH_HEAP_KEEP=1 leaves the snapshots for a closer look (Chrome DevTools, Memory tab).
+  if (process.env.BENCH_HEAP_KEEP === '1') console.log(`snapshots kept in ${dir}`);
+  else rmSync(dir, { recursive: true, force: true });
 }
 const file = join(REPO_ROOT, 'bench', 'results', 'heap.json');
 writeFileSync(file, `${JSON.stringify(result, null, 2)}\n`);

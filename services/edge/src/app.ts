@@ -113,7 +113,7 @@ export async function buildApp({ config, fastify = {} }: BuildOptions): Promise<
     batchWindowMs: config.BATCH_WINDOW_MS,
     batchMaxEvents: config.BATCH_MAX_EVENTS,
     onDelivered: analytics.delivered,
-    onError: (err, room) => log.warn({ err: err.message, room }, 'room subscription error'),
+    onError: (err) => log.warn({ err: err.message }, 'room subscription error'),
     readHead: (room) => headSeq(replay, room),
   });
   const membership = createMembership({

@@ -8,6 +8,13 @@ interface RawSender {
   sendFrame(list: Buffer[]): void;
 }
 
+/**
+ * Milliseconds since this process started: the clock of a connection's timestamps. It stays a small
+ * integer for weeks, which V8 keeps inside the object; an epoch-ms field is a separate heap number
+ * (16 bytes each, four fields per connection). Monotonic, too: a wall-clock step moves nothing.
+ */
+const monoMs = (): number => Math.floor(performance.now());
+
 /** The connection a socket belongs to, for listeners shared by every socket. */
 export const CONN = Symbol('crowncast.connection');
 export type TaggedSocket = WebSocket & { [CONN]?: EdgeConnection };
@@ -29,14 +36,24 @@ export interface ConnectionLimits {
  * bytes would pass the bound is closed as a slow consumer instead of buffering without limit.
  */
 export class EdgeConnection implements Conn {
-  readonly rooms = new Set<Room>();
-  lastActivityAt = Date.now();
+  /**
+   * The rooms joined, in join order: an array replaced (concat and slice, not push and splice) on
+   * each join and leave, so its storage is exactly as long as it needs to be. Mostly two rooms (the
+   * private room and `global`), at most maxRooms (100); a Set, or an array grown by push (17 slots
+   * at once), costs ~120 bytes more per connection, and joins are rare next to deliveries.
+   */
+  private joined: readonly Room[] = [];
+  /** monoMs() of the last inbound message. */
+  private lastActivity = monoMs();
   alive = true;
-  /** When the token expires; the gateway's sweep closes the connection then (4003) unless refreshed. */
-  tokenExpiresAt: number | null = null;
+  /**
+   * When the token expires, epoch seconds (JWT exp); the gateway's sweep closes the connection then
+   * (4003) unless refreshed.
+   */
+  private tokenExpiresAtSec: number | null = null;
   /** Rooms whose join is under way (membership check, replay); created on first use. */
   private joining: Set<Room> | null = null;
-  private windowStart = Date.now();
+  private windowStart = monoMs();
   private windowCount = 0;
   private closed = false;
   private readonly sender: RawSender;
@@ -63,6 +80,26 @@ export class EdgeConnection implements Conn {
     this.sender = (socket as unknown as { _sender: RawSender })._sender;
     (socket as TaggedSocket)[CONN] = this;
     socket.on('close', onSocketClose);
+  }
+
+  get rooms(): readonly Room[] {
+    return this.joined;
+  }
+
+  hasRoom(room: Room): boolean {
+    return this.joined.includes(room);
+  }
+
+  addRoom(room: Room): void {
+    if (!this.hasRoom(room)) this.joined = this.joined.concat(room);
+  }
+
+  /** False if the connection was not in the room. */
+  removeRoom(room: Room): boolean {
+    const i = this.joined.indexOf(room);
+    if (i < 0) return false;
+    this.joined = this.joined.slice(0, i).concat(this.joined.slice(i + 1));
+    return true;
   }
 
   isJoining(room: Room): boolean {
@@ -153,7 +190,7 @@ export class EdgeConnection implements Conn {
    * fall minutes behind at a low event rate.
    */
   private lagging(bytes: number): boolean {
-    const now = Date.now();
+    const now = monoMs();
     if (this.markAt !== 0) {
       const sent = this.written - this.socket.bufferedAmount;
       if (sent >= this.markEnd) this.markAt = 0;
@@ -187,30 +224,32 @@ export class EdgeConnection implements Conn {
   }
 
   /** Counts one inbound message; false once the per-minute budget is spent. */
-  countMessage(now = Date.now()): boolean {
+  countMessage(): boolean {
+    const now = monoMs();
     if (now - this.windowStart >= 60_000) {
       this.windowStart = now;
       this.windowCount = 0;
     }
-    this.lastActivityAt = now;
+    this.lastActivity = now;
     return ++this.windowCount <= this.limits.messagesPerMin;
   }
 
   /** Sets (or, after auth:refresh, moves) the moment the gateway's expiry sweep closes this connection. */
   setTokenExpiry(expiresAt: number | null): void {
-    this.tokenExpiresAt = expiresAt;
+    this.tokenExpiresAtSec = expiresAt === null ? null : Math.ceil(expiresAt / 1000);
   }
 
-  /** Closes with 4003 when the token has expired unrefreshed; true if it did. */
+  /** Closes with 4003 when the token has expired unrefreshed (`now`: epoch ms); true if it did. */
   closeIfExpired(now: number): boolean {
-    if (this.tokenExpiresAt === null || this.tokenExpiresAt > now) return false;
+    if (this.tokenExpiresAtSec === null || this.tokenExpiresAtSec * 1000 > now) return false;
     this.close(CloseCode.AUTH_EXPIRED_UNREFRESHED, 'AUTH_EXPIRED_UNREFRESHED');
     return true;
   }
 
   presence(): PresenceConnection {
-    const rooms = [...this.rooms].filter((r) => r !== 'global' && r !== `user:${this.userId}`).slice(0, 200);
-    return { connectionId: this.id, userId: this.userId, rooms, lastActivityAt: this.lastActivityAt };
+    const rooms = this.joined.filter((r) => r !== 'global' && r !== `user:${this.userId}`).slice(0, 200);
+    const lastActivityAt = Date.now() - (monoMs() - this.lastActivity);
+    return { connectionId: this.id, userId: this.userId, rooms, lastActivityAt };
   }
 
   private cleanup() {

@@ -38,10 +38,10 @@ export async function joinRoom(
   lastSeq: number | undefined,
   opts: { checkMembership: boolean },
 ): Promise<JoinOutcome> {
-  if (conn.rooms.has(room) || conn.isJoining(room)) {
+  if (conn.hasRoom(room) || conn.isJoining(room)) {
     return { ok: true, room, alreadyJoined: true, replayed: 0, resync: false };
   }
-  if (conn.rooms.size + conn.joiningCount >= d.maxRooms) {
+  if (conn.rooms.length + conn.joiningCount >= d.maxRooms) {
     return { ok: false, code: 'TOO_MANY_ROOMS', message: `at most ${d.maxRooms} rooms per connection` };
   }
   conn.beginJoin(room);
@@ -51,7 +51,7 @@ export async function joinRoom(
       if (!member) return { ok: false, code: 'NOT_A_MEMBER', message: `you are not a member of ${room}` };
     }
     if (!conn.isOpen) return { ok: true, room, alreadyJoined: false, replayed: 0, resync: false };
-    conn.rooms.add(room);
+    conn.addRoom(room);
   } catch (err) {
     if (err instanceof MembershipUnavailable) {
       return {
@@ -123,7 +123,7 @@ export async function joinRoom(
 }
 
 export function leaveRoom(d: RoomDeps, conn: EdgeConnection, room: Room): boolean {
-  if (!conn.rooms.delete(room)) return false;
+  if (!conn.removeRoom(room)) return false;
   d.hub.remove(conn, room);
   return true;
 }

@@ -1,4 +1,3 @@
-import type { Room } from '@crowncast/protocol';
 import type { Encoding } from '../fanout/frames.js';
 
 /** What the fan-out needs from a client connection. */
@@ -6,7 +5,6 @@ export interface Conn {
   readonly id: string;
   readonly userId: string;
   readonly encoding: Encoding;
-  readonly rooms: ReadonlySet<Room>;
   /** Writes pre-built frame bytes; false when the socket is gone or was closed as a slow consumer. */
   writeFrame(frame: Buffer): boolean;
   /** Encodes and sends one control or per-connection frame. */

@@ -1,10 +1,13 @@
 import { liveSequence } from '@crowncast/bus';
 import { liveRoomSubject, type Room } from '@crowncast/protocol';
-import type { NatsConnection, Subscription } from '@nats-io/transport-node';
+import type { Msg, NatsConnection, Subscription } from '@nats-io/transport-node';
 import type { Conn } from '../conn/types.js';
 import type { EdgeMetrics } from '../plugins/metrics.js';
 import { type LiveEvent, parseLive, wireEvent } from './envelope.js';
 import { SharedFrame } from './frames.js';
+import { eachMember, type Member, type Members, memberOf, withMember, withoutMember } from './members.js';
+
+export type { Member } from './members.js';
 
 export interface Delivered {
   event: LiveEvent;
@@ -20,34 +23,32 @@ export interface HubOptions {
   batchWindowMs: number;
   batchMaxEvents: number;
   onDelivered: (d: Delivered) => void;
-  onError: (err: Error, room: Room) => void;
+  /** A subscription's error (a permission violation names its subject). */
+  onError: (err: Error) => void;
   /** The room's latest stream sequence (0 if none), undefined when the stream cannot say. */
   readHead: (room: Room) => Promise<number | undefined>;
 }
 
-/** A member whose join replay is running gets live events buffered here instead of written. */
-export interface Member {
-  conn: Conn;
-  buffered: LiveEvent[] | null;
-  /**
-   * The last seq its join replay sent: events at or below it that were still waiting in the room's
-   * batching window when the replay ended must not be written to it again.
-   */
-  after: number;
-}
-
+/**
+ * One room with local members. Kept small: every connected user has one (its private room), so each
+ * field here is memory per connection; what is rarely needed is null until it is.
+ */
 interface RoomState {
   room: Room;
   sub: Subscription;
-  /** Resolves once the server has the subscription, so a stream read started after it misses nothing. */
-  ready: Promise<void>;
+  /**
+   * Resolves once the server has the subscription, so a stream read started after it misses
+   * nothing; null once it has.
+   */
+  ready: Promise<void> | null;
   /**
    * The stream's head for this room, read once after `ready` (null until a join needs it, and again
-   * after a failed read): everything after it reaches the room's members live.
+   * after a failed read; the number once read): everything after it reaches the room's members live.
    */
-  head: Promise<number | undefined> | null;
-  members: Map<string, Member>;
-  pending: LiveEvent[];
+  head: Promise<number | undefined> | number | null;
+  members: Members;
+  /** Events waiting in the batching window (null when none). */
+  pending: LiveEvent[] | null;
   timer: NodeJS.Timeout | null;
   /**
    * When the room's last write loop ended. Measured at the end, not the start: a broadcast to
@@ -75,7 +76,10 @@ const REPLAY_DRAIN_WAIT_MS = 10_000;
  * member socket. A busy room's events within the window go out as one `batch` frame in seq order.
  */
 export function createHub(o: HubOptions) {
-  const rooms = new Map<Room, RoomState>();
+  // By live subject: the one message callback, shared by every room's subscription (a closure per
+  // room is memory per connection), finds the room by the subject the message came on.
+  const rooms = new Map<string, RoomState>();
+  const stateOf = (room: Room) => rooms.get(liveRoomSubject(room, o.prefix));
   const built = (encoding: string) => o.metrics.framesBuilt.inc({ encoding });
 
   /**
@@ -83,49 +87,61 @@ export function createHub(o: HubOptions) {
    * user room per connection). The PING goes out after all their SUBs, so its PONG still proves the
    * server has each of them; a flush per subscription cost a round trip per connection.
    */
-  let nextFlush: Promise<void> | null = null;
-  function sharedFlush(): Promise<void> {
+  let nextFlush: { done: Promise<void>; rooms: RoomState[] } | null = null;
+  function sharedFlush(state: RoomState): Promise<void> {
     if (!nextFlush) {
-      nextFlush = new Promise<void>((resolve) =>
-        setImmediate(() => {
-          nextFlush = null;
-          o.nc.flush().then(resolve, () => resolve());
-        }),
-      );
+      const opened: RoomState[] = [];
+      nextFlush = {
+        rooms: opened,
+        done: new Promise<void>((resolve) =>
+          setImmediate(() => {
+            nextFlush = null;
+            const settle = () => {
+              for (const r of opened) r.ready = null;
+              resolve();
+            };
+            o.nc.flush().then(settle, settle);
+          }),
+        ),
+      };
     }
-    return nextFlush;
+    nextFlush.rooms.push(state);
+    return nextFlush.done;
+  }
+
+  function onMessage(err: Error | null, msg: Msg) {
+    if (err) return o.onError(err);
+    const state = rooms.get(msg.subject);
+    if (!state) return;
+    const parsed = parseLive(state.room, msg);
+    if (!parsed.ok) {
+      o.metrics.invalidEnvelopes.inc({ reason: parsed.reason });
+      const s = liveSequence(msg);
+      if (s) {
+        const linksTo = state.dropped?.seq === s.prevSeq ? state.dropped.linksTo : s.prevSeq;
+        state.dropped = { seq: s.seq, linksTo };
+      }
+      return;
+    }
+    onEvent(state, parsed.event);
   }
 
   function open(room: Room): RoomState {
+    const subject = liveRoomSubject(room, o.prefix);
     const state: RoomState = {
       room,
-      members: new Map(),
-      pending: [],
+      members: null,
+      pending: null,
       timer: null,
       lastFlushAt: 0,
       lastSeq: 0,
       dropped: null,
-      ready: Promise.resolve(),
+      ready: null,
       head: null,
-      sub: o.nc.subscribe(liveRoomSubject(room, o.prefix), {
-        callback: (err, msg) => {
-          if (err) return o.onError(err, room);
-          const parsed = parseLive(room, msg);
-          if (!parsed.ok) {
-            o.metrics.invalidEnvelopes.inc({ reason: parsed.reason });
-            const s = liveSequence(msg);
-            if (s) {
-              const linksTo = state.dropped?.seq === s.prevSeq ? state.dropped.linksTo : s.prevSeq;
-              state.dropped = { seq: s.seq, linksTo };
-            }
-            return;
-          }
-          onEvent(state, parsed.event);
-        },
-      }),
+      sub: o.nc.subscribe(subject, { callback: onMessage }),
     };
-    state.ready = sharedFlush();
-    rooms.set(room, state);
+    state.ready = sharedFlush(state);
+    rooms.set(subject, state);
     o.metrics.rooms.set(rooms.size);
     return state;
   }
@@ -144,7 +160,8 @@ export function createHub(o: HubOptions) {
       // A quiet room: no reason to wait, the window only starts after this write.
       return deliver(state, [e]);
     }
-    state.pending.push(e);
+    if (state.pending) state.pending.push(e);
+    else state.pending = [e];
     if (!state.timer) {
       const wait = Math.max(0, o.batchWindowMs - (now - state.lastFlushAt));
       state.timer = setTimeout(() => flush(state), wait);
@@ -153,8 +170,8 @@ export function createHub(o: HubOptions) {
 
   function flush(state: RoomState) {
     state.timer = null;
-    const events = state.pending;
-    state.pending = [];
+    const events = state.pending ?? [];
+    state.pending = null;
     for (let i = 0; i < events.length; i += o.batchMaxEvents) {
       deliver(state, events.slice(i, i + o.batchMaxEvents));
     }
@@ -167,7 +184,7 @@ export function createHub(o: HubOptions) {
         : { type: 'batch', room: state.room, events: events.map(wireEvent) };
     const frame = new SharedFrame(value, built);
     let sockets = 0;
-    for (const m of state.members.values()) {
+    for (const m of eachMember(state.members)) {
       if (m.buffered) {
         m.buffered.push(...events);
         continue;
@@ -200,10 +217,10 @@ export function createHub(o: HubOptions) {
      * room's subscription is registered with the server.
      */
     async add(conn: Conn, room: Room, buffer: boolean): Promise<Member> {
-      const state = rooms.get(room) ?? open(room);
+      const state = stateOf(room) ?? open(room);
       const member: Member = { conn, buffered: buffer ? [] : null, after: 0 };
-      state.members.set(conn.id, member);
-      await state.ready;
+      state.members = withMember(state.members, member);
+      if (state.ready) await state.ready;
       return member;
     },
     /**
@@ -215,15 +232,16 @@ export function createHub(o: HubOptions) {
      * the client then sees a gap at that event and reloads the room (nothing is lost).
      */
     async resumePoint(room: Room): Promise<number | undefined> {
-      const state = rooms.get(room);
+      const state = stateOf(room);
       if (!state) return undefined;
-      await state.ready;
-      if (!state.head) {
-        const read = o.readHead(room);
-        state.head = read;
-        void read.then((h) => {
-          if (h === undefined && state.head === read) state.head = null;
+      if (state.ready) await state.ready;
+      if (state.head === null) {
+        const read: Promise<number | undefined> = o.readHead(room).then((h) => {
+          // Kept as the number (a promise per room is memory per connection); a failed read is retried.
+          if (state.head === read) state.head = h ?? null;
+          return h;
         });
+        state.head = read;
       }
       const head = await state.head;
       return head === undefined ? undefined : Math.max(head, state.lastSeq);
@@ -245,15 +263,19 @@ export function createHub(o: HubOptions) {
       return b;
     },
     isMember(conn: Conn, room: Room, member?: Member): boolean {
-      const m = rooms.get(room)?.members.get(conn.id);
+      const state = stateOf(room);
+      const m = state ? memberOf(state.members, conn.id) : undefined;
       return member ? m === member : m !== undefined;
     },
     remove(conn: Conn, room: Room): void {
-      const state = rooms.get(room);
-      if (!state?.members.delete(conn.id) || state.members.size > 0) return;
+      const state = stateOf(room);
+      if (!state) return;
+      const { members, removed } = withoutMember(state.members, conn.id);
+      state.members = members;
+      if (!removed || members !== null) return;
       if (state.timer) clearTimeout(state.timer);
       state.sub.unsubscribe();
-      rooms.delete(room);
+      rooms.delete(state.sub.getSubject());
       o.metrics.rooms.set(rooms.size);
     },
     /** Events for one connection only (replays): framed for it, in batch frames of batchMaxEvents. */
