@@ -29,6 +29,11 @@ export interface BenchConfig {
   targets: TargetName[];
   /** Which workloads to run, comma-separated (BENCH_WORKLOADS; saturation needs big_room). */
   workloads: Workload[];
+  /**
+   * Rounds of every target in turn (BENCH_ROUNDS): the figures written are each one's median over
+   * the rounds, so one busy minute of a shared machine does not decide a target.
+   */
+  rounds: number;
 }
 
 export const TARGETS = ['raw_ws', 'socketio', 'crowncast'] as const;
@@ -68,5 +73,6 @@ export function readConfig(): BenchConfig {
     saturationP99Ms: intEnv('BENCH_SAT_P99_MS', 500, 10, 60_000),
     targets: listEnv('BENCH_TARGETS', TARGETS, TARGETS),
     workloads: withBigRoom(listEnv('BENCH_WORKLOADS', WORKLOADS, WORKLOADS)),
+    rounds: intEnv('BENCH_ROUNDS', 1, 1, 9),
   });
 }

@@ -28,9 +28,40 @@ export function emptyResults(connections: number): FanoutResults {
   };
 }
 
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = Math.floor(s.length / 2);
+  return s.length % 2 ? (s[m] as number) : ((s[m - 1] as number) + (s[m] as number)) / 2;
+}
+
+/** Each figure of each target: its median over the rounds that have it (null if none has). */
+function medianOf<T extends object>(values: (T | null)[]): T | null {
+  const have = values.filter((v): v is T => v !== null);
+  const first = have[0];
+  if (!first) return null;
+  const out: Record<string, number> = {};
+  for (const k of Object.keys(first)) {
+    out[k] = Math.round(median(have.map((v) => (v as Record<string, number>)[k] as number)) * 100) / 100;
+  }
+  return out as T;
+}
+
+/** The figures of several rounds (BENCH_ROUNDS) as one result: every number the median of its rounds. */
+export function medianResults(rounds: FanoutResults[]): FanoutResults {
+  const r = emptyResults(rounds[0]?.connections ?? 0);
+  for (const t of TARGETS) {
+    r.big_room[t] = medianOf(rounds.map((x) => x.big_room[t]));
+    r.many_rooms[t] = medianOf(rounds.map((x) => x.many_rooms[t]));
+    r.connect_storm[t] = medianOf(rounds.map((x) => x.connect_storm[t]));
+    const sat = rounds.map((x) => x.saturation_events_per_s[t]).filter((v): v is number => v !== null);
+    r.saturation_events_per_s[t] = sat.length ? median(sat) : null;
+  }
+  return r;
+}
+
 const cell = (v: unknown) => (v === null || v === undefined ? '-' : String(v));
 
-export function printTable(r: FanoutResults): void {
+export function printTable(r: FanoutResults, title = ''): void {
   const rows: [string, (t: TargetName) => unknown][] = [
     ['big room p50 ms', (t) => r.big_room[t]?.p50_ms],
     ['big room p95 ms', (t) => r.big_room[t]?.p95_ms],
@@ -46,12 +77,11 @@ export function printTable(r: FanoutResults): void {
   ];
   const w = 24;
   const line = (cols: string[]) => cols.map((c, i) => (i === 0 ? c.padEnd(w) : c.padStart(12))).join('');
-  console.log(`\nfan-out, ${r.connections} connections`);
+  console.log(`\nfan-out, ${r.connections} connections${title ? `, ${title}` : ''}`);
   console.log(line(['', ...TARGETS]));
   for (const [label, get] of rows) console.log(line([label, ...TARGETS.map((t) => cell(get(t)))]));
 }
 
-/** Writes fanout.json (the issue's shape) and fanout-details.json (steps, ratios, refusal reasons). */
 /**
  * A full run writes fanout.json and fanout-details.json; a run of some workloads only
  * (BENCH_WORKLOADS) writes fanout-partial.json and fanout-partial-details.json, so it never

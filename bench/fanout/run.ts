@@ -3,7 +3,7 @@ import { ClientPool } from './client-pool.js';
 import { readConfig, WORKLOADS, type Workload } from './config.js';
 import { ensureFdLimit } from './fd-limit.js';
 import { sleep } from './publisher.js';
-import { emptyResults, printTable, writeResults } from './report.js';
+import { emptyResults, type FanoutResults, medianResults, printTable, writeResults } from './report.js';
 import { round } from './stats.js';
 import { startCrowncast } from './targets/crowncast.js';
 import { startRawWs } from './targets/raw-ws.js';
@@ -13,7 +13,8 @@ import { bigRoom, type Ctx, connectStorm, manyRooms, saturation } from './worklo
 
 /**
  * pnpm bench:fanout — the same four workloads against the Crowncast edge (fed through NATS), a raw
- * ws broadcast server and Socket.IO with the Redis adapter, one after the other in one run.
+ * ws broadcast server and Socket.IO with the Redis adapter, one after the other in one run; with
+ * BENCH_ROUNDS=n, n rounds of all of them in turn, and each figure the median of its rounds.
  */
 const cfg = readConfig();
 ensureFdLimit(cfg.connections + 2_048);
@@ -24,17 +25,20 @@ const starters: Record<TargetName, () => Promise<Target>> = {
   crowncast: startCrowncast,
 };
 const log = (line: string) => console.log(line);
-const results = emptyResults(cfg.connections);
 const details: Record<string, unknown> = { config: cfg, started: new Date().toISOString() };
 
 // Hard stop: the run ends by itself even if a server hangs.
-const budgetMs = cfg.targets.length * (cfg.seconds * 8_000 + 240_000);
+const budgetMs = cfg.rounds * cfg.targets.length * (cfg.seconds * 8_000 + 240_000);
 const watchdog = setTimeout(() => {
   console.error(`fan-out benchmark exceeded its ${Math.round(budgetMs / 1000)} s budget, stopping`);
   process.exit(2);
 }, budgetMs);
 
-async function runTarget(name: TargetName): Promise<void> {
+async function runTarget(
+  name: TargetName,
+  results: FanoutResults,
+  details: Record<string, unknown>,
+): Promise<void> {
   log(
     `\n== ${name} (load average ${loadavg()
       .map((l) => l.toFixed(1))
@@ -91,17 +95,29 @@ async function runTarget(name: TargetName): Promise<void> {
 }
 
 let failed = false;
-for (const name of cfg.targets) {
-  try {
-    await runTarget(name);
-  } catch (err) {
-    failed = true;
-    console.error(`${name} failed: ${(err as Error).stack ?? err}`);
-    details[`${name}_error`] = String(err);
+const rounds: FanoutResults[] = [];
+for (let r = 1; r <= cfg.rounds; r++) {
+  if (cfg.rounds > 1) log(`\n#### round ${r} of ${cfg.rounds}`);
+  const results = emptyResults(cfg.connections);
+  const roundDetails: Record<string, unknown> = {};
+  for (const name of cfg.targets) {
+    try {
+      await runTarget(name, results, roundDetails);
+    } catch (err) {
+      failed = true;
+      console.error(`${name} failed: ${(err as Error).stack ?? err}`);
+      roundDetails[`${name}_error`] = String(err);
+    }
   }
+  rounds.push(results);
+  if (cfg.rounds > 1) {
+    printTable(results, `round ${r}`);
+    details[`round_${r}`] = { results, ...roundDetails };
+  } else Object.assign(details, roundDetails);
 }
+const results = cfg.rounds > 1 ? medianResults(rounds) : (rounds[0] as FanoutResults);
 details.finished = new Date().toISOString();
-printTable(results);
+printTable(results, cfg.rounds > 1 ? `median of ${cfg.rounds} rounds` : '');
 log(`\nwrote ${writeResults(results, details, cfg.workloads.length < WORKLOADS.length)}`);
 clearTimeout(watchdog);
 process.exit(failed ? 1 : 0);
