@@ -34,6 +34,12 @@ export interface BenchConfig {
    * the rounds, so one busy minute of a shared machine does not decide a target.
    */
   rounds: number;
+  /**
+   * Seconds every server idles after its setup before its idle RSS is read (BENCH_IDLE_SECONDS), the
+   * same for all: V8 shrinks an idle process's young generation after some seconds, and a server
+   * read sooner would start its growth from a higher floor.
+   */
+  idleSeconds: number;
 }
 
 export const TARGETS = ['raw_ws', 'socketio', 'crowncast'] as const;
@@ -74,5 +80,6 @@ export function readConfig(): BenchConfig {
     targets: listEnv('BENCH_TARGETS', TARGETS, TARGETS),
     workloads: withBigRoom(listEnv('BENCH_WORKLOADS', WORKLOADS, WORKLOADS)),
     rounds: intEnv('BENCH_ROUNDS', 1, 1, 9),
+    idleSeconds: intEnv('BENCH_IDLE_SECONDS', 20, 0, 300),
   });
 }

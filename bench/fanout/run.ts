@@ -52,7 +52,7 @@ async function runTarget(
   details[name] = d;
   try {
     await target.prepare(cfg.connections, cfg.manyRooms);
-    await sleep(1_000);
+    await sleep(cfg.idleSeconds * 1000);
     const run = (w: Workload) => cfg.workloads.includes(w);
     if (run('big_room')) {
       log('big room');
