@@ -119,7 +119,7 @@ describe('hub coalescing', () => {
     const room: Room = 'global';
     // 200 members × 0.15 ms = a 30 ms broadcast, three times the 10 ms window.
     const members = Array.from({ length: 200 }, (_, i) => new SlowConn(`c${i}`, 0.15));
-    for (const m of members) await hub.add(m, room, false);
+    for (const m of members) await hub.add(m, room);
 
     const total = 60;
     // Spaced wider than the window, so only a broadcast that outlasts it lets them pile up.

@@ -77,13 +77,13 @@ describe('a join while the room batching window is open', () => {
     });
     const room: Room = 'game:g1';
     const a = new RecConn('a');
-    await hub.add(a, room, false);
+    await hub.add(a, room);
     await publish(room, 1); // a quiet room: written at once, and the window starts
     await publish(room, 2); // waits for the window
     await wait(10);
     // b joins now; its replay (read from the stream) already sent it seq 2.
     const b = new RecConn('b');
-    const member = await hub.add(b, room, true);
+    const member = await hub.addResuming(b, room);
     b.send({ seq: 2 });
     hub.endReplay(member, 2);
     await wait(120);

@@ -1,19 +1,21 @@
 import { describe, expect, it } from 'vitest';
 import type { Conn } from '../src/conn/types.js';
 import {
+  connOf,
   eachMember,
   type Member,
   type Members,
   memberOf,
+  ResumingMember,
   withMember,
   withoutMember,
 } from '../src/fanout/members.js';
 
-const member = (id: string): Member => ({ conn: { id } as Conn, buffered: null, after: 0 });
+const conn = (id: string): Conn => ({ id }) as Conn;
 
 describe('a room’s members', () => {
   it('holds one member directly, a Map from the second, and goes back as members leave', () => {
-    const [a, b, c] = [member('a'), member('b'), member('c')];
+    const [a, b, c] = [conn('a'), conn('b'), conn('c')];
     let ms: Members = withMember(null, a);
     expect(ms).toBe(a);
     expect(memberOf(ms, 'a')).toBe(a);
@@ -35,11 +37,23 @@ describe('a room’s members', () => {
     expect([...eachMember(r.members)]).toEqual([]);
   });
 
+  it('keeps a resuming member as a wrapper and finds it by its connection id', () => {
+    const a = conn('a');
+    const resuming = new ResumingMember(conn('b'));
+    const ms = withMember(withMember(null, a), resuming);
+    expect(memberOf(ms, 'b')).toBe(resuming);
+    expect([...eachMember(ms)].map(connOf).map((c) => c.id)).toEqual(['a', 'b']);
+    const alone = withoutMember(ms, 'a').members;
+    expect(alone).toBe(resuming);
+    expect(memberOf(alone, 'b')).toBe(resuming);
+    expect(withoutMember(alone, 'b')).toEqual({ members: null, removed: true });
+  });
+
   it('replaces the member of the same connection (a rejoin) instead of adding a second', () => {
-    const a1 = member('a');
-    const a2 = member('a');
+    const a1 = conn('a');
+    const a2: Member = new ResumingMember(conn('a'));
     expect(withMember(a1, a2)).toBe(a2);
-    const both = withMember(withMember(a1, member('b')), a2);
+    const both = withMember(withMember(a1, conn('b')), a2);
     expect(memberOf(both, 'a')).toBe(a2);
     expect([...eachMember(both)]).toHaveLength(2);
   });

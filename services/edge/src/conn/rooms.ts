@@ -65,8 +65,8 @@ export async function joinRoom(
     conn.endJoin(room);
   }
 
-  const member = await d.hub.add(conn, room, lastSeq !== undefined);
   if (lastSeq === undefined) {
+    await d.hub.add(conn, room);
     const seq = await d.hub.resumePoint(room);
     return {
       ok: true,
@@ -78,6 +78,7 @@ export async function joinRoom(
     };
   }
 
+  const member = await d.hub.addResuming(conn, room);
   const result = await readAfter(d.replay, room, lastSeq).catch(() => ({
     ok: false as const,
     reason: 'error',

@@ -5,9 +5,9 @@ import type { Conn } from '../conn/types.js';
 import type { EdgeMetrics } from '../plugins/metrics.js';
 import { type LiveEvent, parseLive, wireEvent } from './envelope.js';
 import { SharedFrame } from './frames.js';
-import { eachMember, type Member, type Members, memberOf, withMember, withoutMember } from './members.js';
+import { eachMember, type Members, memberOf, ResumingMember, withMember, withoutMember } from './members.js';
 
-export type { Member } from './members.js';
+export type { ResumingMember } from './members.js';
 
 export interface Delivered {
   event: LiveEvent;
@@ -185,22 +185,28 @@ export function createHub(o: HubOptions) {
     const frame = new SharedFrame(value, built);
     let sockets = 0;
     for (const m of eachMember(state.members)) {
-      if (m.buffered) {
-        m.buffered.push(...events);
-        continue;
+      let conn: Conn;
+      if (m instanceof ResumingMember) {
+        if (m.buffered) {
+          m.buffered.push(...events);
+          continue;
+        }
+        if (m.after >= (events[0] as LiveEvent).seq) {
+          // Joined while these waited in the window, and its replay already sent some of them.
+          const rest = events.filter((e) => e.seq > m.after);
+          const only = rest[0];
+          if (
+            only &&
+            m.conn.send(rest.length === 1 ? wireEvent(only) : { ...value, events: rest.map(wireEvent) })
+          )
+            sockets++;
+          continue;
+        }
+        conn = m.conn;
+      } else {
+        conn = m;
       }
-      if (m.after >= (events[0] as LiveEvent).seq) {
-        // Joined while these waited in the window, and its replay already sent some of them.
-        const rest = events.filter((e) => e.seq > m.after);
-        const only = rest[0];
-        if (
-          only &&
-          m.conn.send(rest.length === 1 ? wireEvent(only) : { ...value, events: rest.map(wireEvent) })
-        )
-          sockets++;
-        continue;
-      }
-      if (m.conn.writeFrame(frame.bytes(m.conn.encoding))) sockets++;
+      if (conn.writeFrame(frame.bytes(conn.encoding))) sockets++;
     }
     o.metrics.framesOut.inc({ kind: 'room' }, sockets);
     const writtenAt = Date.now();
@@ -212,13 +218,19 @@ export function createHub(o: HubOptions) {
   }
 
   return {
-    /**
-     * Adds a member. With `buffer`, live events are held for it until endReplay(). Resolves once the
-     * room's subscription is registered with the server.
-     */
-    async add(conn: Conn, room: Room, buffer: boolean): Promise<Member> {
+    /** Adds a member that takes the room's events live from now on. Resolves once the room's subscription is registered with the server. */
+    async add(conn: Conn, room: Room): Promise<void> {
       const state = stateOf(room) ?? open(room);
-      const member: Member = { conn, buffered: buffer ? [] : null, after: 0 };
+      state.members = withMember(state.members, conn);
+      if (state.ready) await state.ready;
+    },
+    /**
+     * Adds a member whose live events are held until endReplay(), for a join with `lastSeq`. Resolves
+     * once the room's subscription is registered with the server.
+     */
+    async addResuming(conn: Conn, room: Room): Promise<ResumingMember> {
+      const state = stateOf(room) ?? open(room);
+      const member = new ResumingMember(conn);
       state.members = withMember(state.members, member);
       if (state.ready) await state.ready;
       return member;
@@ -247,7 +259,7 @@ export function createHub(o: HubOptions) {
       return head === undefined ? undefined : Math.max(head, state.lastSeq);
     },
     /** What arrived live since the last call, while the member keeps being held. */
-    takeHeld(member: Member): LiveEvent[] {
+    takeHeld(member: ResumingMember): LiveEvent[] {
       const b = member.buffered ?? [];
       if (member.buffered) member.buffered = [];
       return b;
@@ -256,13 +268,13 @@ export function createHub(o: HubOptions) {
      * Stops buffering and returns what arrived live meanwhile (the caller sends it); `sentUpTo` is
      * the last seq the replay sent this member.
      */
-    endReplay(member: Member, sentUpTo = 0): LiveEvent[] {
+    endReplay(member: ResumingMember, sentUpTo = 0): LiveEvent[] {
       const b = member.buffered ?? [];
       member.buffered = null;
       member.after = sentUpTo;
       return b;
     },
-    isMember(conn: Conn, room: Room, member?: Member): boolean {
+    isMember(conn: Conn, room: Room, member?: ResumingMember): boolean {
       const state = stateOf(room);
       const m = state ? memberOf(state.members, conn.id) : undefined;
       return member ? m === member : m !== undefined;
