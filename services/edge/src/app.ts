@@ -1,9 +1,10 @@
 import { createTokenVerifier } from '@crowncast/auth';
-import websocket from '@fastify/websocket';
+import websocket, { type WebsocketPluginOptions } from '@fastify/websocket';
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import { createAnalytics } from './analytics.js';
 import type { EdgeConfig } from './config.js';
 import { createGateway, type Gateway } from './conn/gateway.js';
+import { EdgeSocket } from './conn/socket.js';
 import { createHub } from './fanout/hub.js';
 import { headSeq, type ReplayDeps } from './fanout/replay.js';
 import { createMembership } from './membership.js';
@@ -25,6 +26,9 @@ export interface BuildOptions {
 }
 
 /** The edge app. It never listens: server.ts does, tests listen on port 0. */
+/** The WebSocket class option as @fastify/websocket types it. */
+type WsClass = NonNullable<NonNullable<WebsocketPluginOptions['options']>['WebSocket']>;
+
 export async function buildApp({ config, fastify = {} }: BuildOptions): Promise<FastifyInstance> {
   const app = Fastify({
     bodyLimit: 16 * 1024,
@@ -71,6 +75,9 @@ export async function buildApp({ config, fastify = {} }: BuildOptions): Promise<
       // The gateway keeps every socket it accepted; ws's own client set would be a second entry and
       // a close listener (a closure) per socket.
       clientTracking: false,
+      // Inbound events go straight to the connection (conn/socket.ts), not through a listener each.
+      // (ws's types ask for the class's statics too, which a subclass inherits at run time.)
+      WebSocket: EdgeSocket as unknown as WsClass,
     },
     // The gateway closes sockets itself (drain) with its codes; what is left by now (a close
     // handshake a stuck client never finished) is cut, or the HTTP server would wait for it.

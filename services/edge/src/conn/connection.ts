@@ -1,7 +1,7 @@
 import { CloseCode, type PresenceConnection, type Room } from '@crowncast/protocol';
-import type { WebSocket } from 'ws';
 import { type Encoding, encode } from '../fanout/frames.js';
 import type { EdgeMetrics } from '../plugins/metrics.js';
+import type { EdgeSocket, SocketOwner } from './socket.js';
 import type { Conn } from './types.js';
 
 interface RawSender {
@@ -18,34 +18,41 @@ interface RawSender {
  */
 const monoMs = (): number => Math.floor(performance.now());
 
-/** The connection a socket belongs to, for listeners shared by every socket. */
-export const CONN = Symbol('crowncast.connection');
-export type TaggedSocket = WebSocket & { [CONN]?: EdgeConnection };
+const NO_ROOMS: readonly Room[] = Object.freeze([]);
+const AUTO_USER = 1;
+const AUTO_GLOBAL = 2;
 
-// One listener function for every socket: a closure per socket is memory per connection.
-function onSocketClose(this: TaggedSocket) {
-  this[CONN]?.socketClosed();
-}
-
-export interface ConnectionLimits {
+/** What every connection of a gateway shares (one object: a field per connection is memory per connection). */
+export interface ConnectionShared {
   sendBufferMaxBytes: number;
   /** Oldest unsent data a socket may hold, ms; older: closed as a slow consumer. */
   sendMaxLagMs: number;
   messagesPerMin: number;
+  metrics: EdgeMetrics;
+  /** An inbound message of a connection. */
+  onMessage: (c: EdgeConnection, data: Buffer, isBinary: boolean) => void;
+  /** The connection closed (either side); called once. */
+  onClosed: (c: EdgeConnection) => void;
 }
 
 /**
  * One client socket. Room frames arrive pre-built and are written as they are; a socket whose unsent
  * bytes would pass the bound is closed as a slow consumer instead of buffering without limit.
  */
-export class EdgeConnection implements Conn {
+export class EdgeConnection implements Conn, SocketOwner {
   /**
-   * The rooms joined, in join order: an array replaced (concat and slice, not push and splice) on
-   * each join and leave, so its storage is exactly as long as it needs to be. Mostly two rooms (the
-   * private room and `global`), at most maxRooms (100); a Set, or an array grown by push (17 slots
-   * at once), costs ~120 bytes more per connection, and joins are rare next to deliveries.
+   * The rooms joined besides the automatic ones, in join order: an array replaced (concat and slice,
+   * not push and splice) on each join and leave, so its storage is exactly as long as it needs to be,
+   * and one shared empty array while there are none (most connections). A Set, or an array grown by
+   * push (17 slots at once), costs ~120 bytes more per connection, and joins are rare next to
+   * deliveries.
    */
-  private joined: readonly Room[] = [];
+  private joined: readonly Room[] = NO_ROOMS;
+  /**
+   * Which automatic rooms are joined (AUTO_USER, AUTO_GLOBAL bits): every connection is in both, and
+   * holding them in `joined` was an array per connection (~64 bytes).
+   */
+  private auto = 0;
   /** monoMs() of the last inbound message. */
   private lastActivity = monoMs();
   alive = true;
@@ -59,7 +66,6 @@ export class EdgeConnection implements Conn {
   private windowStart = monoMs();
   private windowCount = 0;
   private closed = false;
-  private readonly sender: RawSender;
   /**
    * Lag tracking in O(1): bytes ever handed to the socket, and a mark (when, and the byte count then)
    * for the oldest write not yet known to have left. While the mark's bytes are unsent, data at least
@@ -73,35 +79,60 @@ export class EdgeConnection implements Conn {
     readonly id: string,
     readonly userId: string,
     readonly encoding: Encoding,
-    readonly socket: WebSocket,
-    private readonly limits: ConnectionLimits,
-    private readonly metrics: EdgeMetrics,
-    private readonly onClosed: (c: EdgeConnection) => void,
+    readonly socket: EdgeSocket,
+    private readonly shared: ConnectionShared,
   ) {
-    // ws's Sender.sendFrame is what ws.send ends in; calling it with our pre-built bytes skips the
-    // per-socket serialisation and framing (ws is pinned, see fanout/frames.ts).
-    this.sender = (socket as unknown as { _sender: RawSender })._sender;
-    (socket as TaggedSocket)[CONN] = this;
-    socket.on('close', onSocketClose);
+    socket.owner = this;
   }
 
+  received(data: Buffer, isBinary: boolean): void {
+    this.shared.onMessage(this, data, isBinary);
+  }
+
+  /** Every room joined: the automatic ones first (private room, `global`), then the others in join order. */
   get rooms(): readonly Room[] {
-    return this.joined;
+    if (this.auto === 0) return this.joined;
+    const auto: Room[] = [];
+    if (this.auto & AUTO_USER) auto.push(`user:${this.userId}`);
+    if (this.auto & AUTO_GLOBAL) auto.push('global');
+    return auto.concat(this.joined);
+  }
+
+  get roomCount(): number {
+    return (this.auto & AUTO_USER ? 1 : 0) + (this.auto & AUTO_GLOBAL ? 1 : 0) + this.joined.length;
+  }
+
+  /** AUTO_USER, AUTO_GLOBAL, or 0 for any other room. */
+  private autoBit(room: Room): number {
+    if (room === 'global') return AUTO_GLOBAL;
+    const own =
+      room.length === 5 + this.userId.length && room.startsWith('user:') && room.endsWith(this.userId);
+    return own ? AUTO_USER : 0;
   }
 
   hasRoom(room: Room): boolean {
-    return this.joined.includes(room);
+    const bit = this.autoBit(room);
+    return bit ? (this.auto & bit) !== 0 : this.joined.includes(room);
   }
 
   addRoom(room: Room): void {
-    if (!this.hasRoom(room)) this.joined = this.joined.concat(room);
+    const bit = this.autoBit(room);
+    if (bit) this.auto |= bit;
+    else if (!this.joined.includes(room)) this.joined = this.joined.concat(room);
   }
 
   /** False if the connection was not in the room. */
   removeRoom(room: Room): boolean {
+    const bit = this.autoBit(room);
+    if (bit) {
+      if ((this.auto & bit) === 0) return false;
+      this.auto &= ~bit;
+      return true;
+    }
     const i = this.joined.indexOf(room);
     if (i < 0) return false;
-    this.joined = this.joined.slice(0, i).concat(this.joined.slice(i + 1));
+    const rest = this.joined.slice(0, i).concat(this.joined.slice(i + 1));
+    this.joined = rest.length === 0 ? NO_ROOMS : rest;
     return true;
   }
 
@@ -133,11 +164,11 @@ export class EdgeConnection implements Conn {
   }
 
   get sendBufferMaxBytes(): number {
-    return this.limits.sendBufferMaxBytes;
+    return this.shared.sendBufferMaxBytes;
   }
 
   closeSlow(): void {
-    this.metrics.slowConsumers.inc();
+    this.shared.metrics.slowConsumers.inc();
     this.close(CloseCode.SLOW_CONSUMER, 'SLOW_CONSUMER');
   }
 
@@ -163,11 +194,13 @@ export class EdgeConnection implements Conn {
 
   writeFrame(frame: Buffer): boolean {
     if (!this.isOpen || this.lagging(frame.length)) return false;
-    if (this.socket.bufferedAmount + frame.length > this.limits.sendBufferMaxBytes) {
+    if (this.socket.bufferedAmount + frame.length > this.shared.sendBufferMaxBytes) {
       this.closeSlow();
       return false;
     }
-    this.sender.sendFrame([frame]);
+    // ws's Sender.sendFrame is what ws.send ends in; calling it with our pre-built bytes skips the
+    // per-socket serialisation and framing (ws is pinned, see fanout/frames.ts).
+    (this.socket as unknown as { _sender: RawSender })._sender.sendFrame([frame]);
     return true;
   }
 
@@ -178,12 +211,12 @@ export class EdgeConnection implements Conn {
     if (this.lagging(payload.length + (payload.length < 126 ? 2 : payload.length < 65536 ? 4 : 10))) {
       return false;
     }
-    if (this.socket.bufferedAmount + payload.length > this.limits.sendBufferMaxBytes) {
+    if (this.socket.bufferedAmount + payload.length > this.shared.sendBufferMaxBytes) {
       this.closeSlow();
       return false;
     }
     this.socket.send(payload, { binary: this.encoding === 'msgpack' });
-    this.metrics.framesOut.inc({ kind: 'control' });
+    this.shared.metrics.framesOut.inc({ kind: 'control' });
     return true;
   }
 
@@ -198,8 +231,8 @@ export class EdgeConnection implements Conn {
     if (this.markAt !== 0) {
       const sent = this.written - this.socket.bufferedAmount;
       if (sent >= this.markEnd) this.markAt = 0;
-      else if (now - this.markAt > this.limits.sendMaxLagMs) {
-        this.metrics.slowConsumers.inc();
+      else if (now - this.markAt > this.shared.sendMaxLagMs) {
+        this.shared.metrics.slowConsumers.inc();
         this.close(CloseCode.SLOW_CONSUMER, 'SLOW_CONSUMER');
         return true;
       }
@@ -214,7 +247,7 @@ export class EdgeConnection implements Conn {
 
   close(code: number, reason: string): void {
     if (this.closed) return;
-    this.metrics.closes.inc({ code: String(code) });
+    this.shared.metrics.closes.inc({ code: String(code) });
     // Leave rooms now: ws keeps a closing socket around until the close handshake ends.
     this.cleanup();
     this.socket.close(code, reason);
@@ -222,7 +255,7 @@ export class EdgeConnection implements Conn {
 
   terminate(reason: string): void {
     if (this.closed) return;
-    this.metrics.closes.inc({ code: reason });
+    this.shared.metrics.closes.inc({ code: reason });
     this.cleanup();
     this.socket.terminate();
   }
@@ -235,7 +268,7 @@ export class EdgeConnection implements Conn {
       this.windowCount = 0;
     }
     this.lastActivity = now;
-    return ++this.windowCount <= this.limits.messagesPerMin;
+    return ++this.windowCount <= this.shared.messagesPerMin;
   }
 
   /** Sets (or, after auth:refresh, moves) the moment the gateway's expiry sweep closes this connection. */
@@ -251,7 +284,7 @@ export class EdgeConnection implements Conn {
   }
 
   presence(): PresenceConnection {
-    const rooms = this.joined.filter((r) => r !== 'global' && r !== `user:${this.userId}`).slice(0, 200);
+    const rooms = this.joined.slice(0, 200);
     const lastActivityAt = Date.now() - (monoMs() - this.lastActivity);
     return { connectionId: this.id, userId: this.userId, rooms, lastActivityAt };
   }
@@ -259,7 +292,7 @@ export class EdgeConnection implements Conn {
   private cleanup() {
     if (this.closed) return;
     this.closed = true;
-    (this.socket as TaggedSocket)[CONN] = undefined;
-    this.onClosed(this);
+    this.socket.owner = undefined;
+    this.shared.onClosed(this);
   }
 }

@@ -3,9 +3,10 @@ import { CloseCode, type Room } from '@crowncast/protocol';
 import type { FastifyBaseLogger } from 'fastify';
 import type { WebSocket } from 'ws';
 import type { Encoding } from '../fanout/frames.js';
-import { CONN, EdgeConnection, type TaggedSocket } from './connection.js';
+import { type ConnectionShared, EdgeConnection } from './connection.js';
 import { handleMessage, type MessageDeps, sendError } from './messages.js';
 import { joinRoom, leaveRoom } from './rooms.js';
+import type { EdgeSocket } from './socket.js';
 
 const CLOSE_HANDSHAKE_WAIT_MS = 1000;
 /** Ticks per heartbeat interval over which the protocol pings are spread. */
@@ -66,13 +67,6 @@ export function createGateway(d: MessageDeps, o: GatewayOptions) {
     socket.close(code, reason);
   };
   let draining = false;
-  // Shared by every connection (an object per connection is memory per connection).
-  const limits = {
-    sendBufferMaxBytes: o.sendBufferMaxBytes,
-    sendMaxLagMs: o.sendMaxLagMs,
-    messagesPerMin: o.messagesPerMin,
-  };
-
   const onClosed = (c: EdgeConnection) => {
     conns.delete(c);
     closingNow(c.socket);
@@ -124,14 +118,7 @@ export function createGateway(d: MessageDeps, o: GatewayOptions) {
   }, EXPIRY_SWEEP_MS);
   expirySweep.unref();
 
-  // Listeners shared by every socket (a closure per socket is memory per connection).
-  function onPong(this: TaggedSocket) {
-    const c = this[CONN];
-    if (c) c.alive = true;
-  }
-  function onMessage(this: TaggedSocket, data: Buffer, isBinary: boolean) {
-    const c = this[CONN];
-    if (!c) return;
+  function onMessage(c: EdgeConnection, data: Buffer, isBinary: boolean) {
     d.metrics.framesIn.inc();
     if (!c.countMessage()) {
       c.close(CloseCode.RATE_LIMITED, 'RATE_LIMITED');
@@ -142,6 +129,15 @@ export function createGateway(d: MessageDeps, o: GatewayOptions) {
       sendError(c, d, 'BAD_FRAME', 'the message could not be handled');
     });
   }
+  // Shared by every connection (a field or closure per connection is memory per connection).
+  const shared: ConnectionShared = {
+    sendBufferMaxBytes: o.sendBufferMaxBytes,
+    sendMaxLagMs: o.sendMaxLagMs,
+    messagesPerMin: o.messagesPerMin,
+    metrics: d.metrics,
+    onMessage,
+    onClosed,
+  };
 
   /**
    * The automatic rooms. Those without a resume point are subscribed before `connected`, so
@@ -185,7 +181,7 @@ export function createGateway(d: MessageDeps, o: GatewayOptions) {
       return draining;
     },
     size: () => conns.size,
-    accept(socket: WebSocket, a: Admitted): void {
+    accept(socket: EdgeSocket, a: Admitted): void {
       if (draining) {
         refuse(socket, CloseCode.SERVER_DRAINING, 'SERVER_DRAINING');
         return;
@@ -196,15 +192,13 @@ export function createGateway(d: MessageDeps, o: GatewayOptions) {
         refuse(socket, CloseCode.TOO_MANY_CONNECTIONS, 'TOO_MANY_CONNECTIONS');
         return;
       }
-      const c = new EdgeConnection(randomUUID(), a.userId, a.encoding, socket, limits, d.metrics, onClosed);
+      const c = new EdgeConnection(randomUUID(), a.userId, a.encoding, socket, shared);
       conns.add(c);
       if (mine === undefined) byUser.set(a.userId, c);
       else if (mine instanceof Set) mine.add(c);
       else byUser.set(a.userId, new Set([mine, c]));
       d.metrics.connections.set(conns.size);
       c.setTokenExpiry(a.expiresAt);
-      socket.on('pong', onPong);
-      socket.on('message', onMessage);
       start(c, a).catch((err: Error) => {
         o.log.error({ err, connectionId: c.id }, 'joining the automatic rooms failed');
         c.close(1011, 'INTERNAL');

@@ -41,7 +41,7 @@ export async function joinRoom(
   if (conn.hasRoom(room) || conn.isJoining(room)) {
     return { ok: true, room, alreadyJoined: true, replayed: 0, resync: false };
   }
-  if (conn.rooms.length + conn.joiningCount >= d.maxRooms) {
+  if (conn.roomCount + conn.joiningCount >= d.maxRooms) {
     return { ok: false, code: 'TOO_MANY_ROOMS', message: `at most ${d.maxRooms} rooms per connection` };
   }
   conn.beginJoin(room);

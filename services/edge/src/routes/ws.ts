@@ -5,6 +5,7 @@ import { CloseCode, WS_SUBPROTOCOL_MSGPACK } from '@crowncast/protocol';
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import type { Admitted, Gateway } from '../conn/gateway.js';
+import type { EdgeSocket } from '../conn/socket.js';
 
 type Handshake = { ok: true; admitted: Admitted } | { ok: false; code: number; reason: string };
 
@@ -93,7 +94,8 @@ export const wsRoutes: FastifyPluginAsync<WsRouteOptions> = async (app, o) => {
         o.gateway.refuse(socket, h?.code ?? CloseCode.AUTH_FAILED, h?.reason ?? 'AUTH_FAILED');
         return;
       }
-      o.gateway.accept(socket, h.admitted);
+      // app.ts gives ws the EdgeSocket class, so every socket here is one.
+      o.gateway.accept(socket as EdgeSocket, h.admitted);
     },
   );
 };
