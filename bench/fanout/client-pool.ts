@@ -48,16 +48,20 @@ export class ClientPool {
     return reply;
   }
 
-  /** Opens `total` sockets split evenly over the processes, all spread over `spreadMs`. */
+  /**
+   * Opens `total` sockets split evenly over the processes, all spread over `spreadMs`; their client
+   * numbers (user ids) start at `offset`, so a second call adds sockets next to the first call's.
+   */
   async connect(
     total: number,
     base: Omit<ConnectSpec, 'from' | 'count'>,
+    offset = 0,
   ): Promise<ConnectResult & { total: number }> {
     const per = Math.ceil(total / this.procs.length);
     const results = await Promise.all(
       this.procs.map((p, k) => {
-        const from = k * per;
-        const count = Math.max(0, Math.min(per, total - from));
+        const count = Math.max(0, Math.min(per, total - k * per));
+        const from = offset + k * per;
         const spec: ConnectSpec = { ...base, from, count };
         return this.ask(p, { op: 'connect', spec }, 'connected', base.spreadMs + base.timeoutMs + 60_000);
       }),

@@ -11,7 +11,9 @@ type PerTarget<T> = Record<TargetName, T | null>;
 /** The shape issue 3 asks for in bench/results/fanout.json. */
 export interface FanoutResults {
   connections: number;
-  big_room: PerTarget<Percentiles & { rss_per_conn_kb: number }>;
+  big_room: PerTarget<
+    Percentiles & { rss_per_conn_kb: number; rss_without_young_kb: number; rss_marginal_kb: number }
+  >;
   many_rooms: PerTarget<Percentiles>;
   saturation_events_per_s: PerTarget<number>;
   connect_storm: PerTarget<{ connected: number; refused: number; seconds: number }>;
@@ -67,6 +69,8 @@ export function printTable(r: FanoutResults, title = ''): void {
     ['big room p95 ms', (t) => r.big_room[t]?.p95_ms],
     ['big room p99 ms', (t) => r.big_room[t]?.p99_ms],
     ['RSS per connection KB', (t) => r.big_room[t]?.rss_per_conn_kb],
+    ['  without young gen KB', (t) => r.big_room[t]?.rss_without_young_kb],
+    ['  per further conn KB', (t) => r.big_room[t]?.rss_marginal_kb],
     ['many rooms p50 ms', (t) => r.many_rooms[t]?.p50_ms],
     ['many rooms p95 ms', (t) => r.many_rooms[t]?.p95_ms],
     ['many rooms p99 ms', (t) => r.many_rooms[t]?.p99_ms],

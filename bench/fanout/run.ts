@@ -57,7 +57,8 @@ async function runTarget(
     if (run('big_room')) {
       log('big room');
       const big = await bigRoom(ctx);
-      const { delivered_ratio, rss_idle_mb, rss_connected_mb, bus, cpu, ...bigFigures } = big.result;
+      const { delivered_ratio, rss_idle_mb, rss_connected_mb, bus, cpu, young_mb, ...bigFigures } =
+        big.result;
       results.big_room[name] = bigFigures;
       d.big_room = big.result;
       log(`  ${JSON.stringify(big.result)}`);

@@ -5,6 +5,8 @@ import { fileURLToPath } from 'node:url';
 export interface ForkedServer {
   proc: ChildProcess;
   port: number;
+  /** The size of its V8 young generation, KB (servers/heap-report.ts). */
+  youngKb(): Promise<number>;
   stop(): Promise<void>;
 }
 
@@ -29,6 +31,18 @@ export async function forkServer(file: string, env: Record<string, string> = {})
   return {
     proc,
     port,
+    youngKb: () =>
+      new Promise<number>((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`${file} did not report its heap in 10 s`)), 10_000);
+        const onMessage = (m: { op?: string; kb?: number }) => {
+          if (m.op !== 'young' || m.kb === undefined) return;
+          clearTimeout(timer);
+          proc.off('message', onMessage);
+          resolve(m.kb);
+        };
+        proc.on('message', onMessage);
+        proc.send({ op: 'young' });
+      }),
     async stop() {
       if (proc.exitCode === null && proc.signalCode === null) proc.kill('SIGTERM');
       const killer = setTimeout(() => proc.kill('SIGKILL'), 5_000);

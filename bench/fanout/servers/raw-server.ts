@@ -2,6 +2,7 @@ import type { Socket } from 'node:net';
 import * as wsModule from 'ws';
 import { WebSocketServer } from 'ws';
 import type { ToRawServer } from '../ipc.js';
+import { answerYoungGeneration } from './heap-report.js';
 
 /**
  * The reference: the least a WebSocket broadcast server can do. Each event is framed once (ws's
@@ -53,4 +54,5 @@ wss.on('listening', () => {
   const addr = wss.address();
   if (typeof addr === 'object' && addr) process.send?.({ op: 'listening', port: addr.port });
 });
+answerYoungGeneration();
 process.on('disconnect', () => process.exit(0));

@@ -2,6 +2,7 @@ import { createServer } from 'node:http';
 import { createAdapter } from '@socket.io/redis-adapter';
 import { Redis } from 'ioredis';
 import { Server } from 'socket.io';
+import { answerYoungGeneration } from './heap-report.js';
 
 /**
  * What the product spec proposed: Socket.IO with the Redis adapter. Events come in through Redis
@@ -24,6 +25,7 @@ http.listen(0, '127.0.0.1', () => {
   const addr = http.address();
   if (typeof addr === 'object' && addr) process.send?.({ op: 'listening', port: addr.port });
 });
+answerYoungGeneration();
 process.on('disconnect', () => {
   void io.close();
   pub.disconnect();

@@ -62,6 +62,7 @@ export async function startCrowncast(): Promise<Target> {
       kind: 'cc',
       url: `${edge.url.replace(/^http/, 'ws')}/ws`,
       pid: edge.proc.pid!,
+      youngKb: () => youngKbFromMetrics(edge.url),
       roomPrefix: clubPrefix,
       userPrefix,
       async prepare(connections: number, rooms: number) {
@@ -89,6 +90,20 @@ export async function startCrowncast(): Promise<Target> {
     await stop();
     throw err;
   }
+}
+
+/** The edge's V8 young generation (KB), from prom-client's default metrics on its /metrics. */
+async function youngKbFromMetrics(edgeUrl: string): Promise<number> {
+  const text = await (await fetch(`${edgeUrl}/metrics`)).text();
+  const re = /^crowncast_edge_nodejs_heap_space_size_total_bytes\{space="(new|new_large_object)"\} (\d+)/gm;
+  let bytes = 0;
+  let found = false;
+  for (const m of text.matchAll(re)) {
+    bytes += Number(m[2]);
+    found = true;
+  }
+  if (!found) throw new Error('the edge /metrics has no heap space sizes');
+  return Math.round(bytes / 1024);
 }
 
 /** BENCH_EDGE_<VAR>=value passes <VAR>=value to the edge (e.g. BENCH_EDGE_BATCH_WINDOW_MS=0). */

@@ -11,6 +11,7 @@ export async function startRawWs(): Promise<Target> {
     kind: 'raw',
     url: `ws://127.0.0.1:${server.port}/`,
     pid: server.proc.pid!,
+    youngKb: () => server.youngKb(),
     roomPrefix: 'r',
     userPrefix: '',
     async prepare() {},

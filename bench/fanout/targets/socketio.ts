@@ -23,6 +23,7 @@ export async function startSocketIo(): Promise<Target> {
     kind: 'sio',
     url: `ws://127.0.0.1:${server.port}/socket.io/`,
     pid: server.proc.pid!,
+    youngKb: () => server.youngKb(),
     roomPrefix: 'r',
     userPrefix: '',
     async prepare() {},

@@ -15,6 +15,8 @@ export interface Target {
   url: string;
   /** The server process whose RSS is measured. */
   pid: number;
+  /** The size of the server's V8 young generation, KB. */
+  youngKb(): Promise<number>;
   roomPrefix: string;
   userPrefix: string;
   /** Anything the rooms need before clients join them (Crowncast: users, clubs, members). */
