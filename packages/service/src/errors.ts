@@ -21,6 +21,12 @@ const DEPENDENCY_DOWN =
   /ECONNREFUSED|ECONNRESET|CONNECTION_(ENDED|CLOSED|DESTROYED)|CONNECT_TIMEOUT|Connection is closed|Stream isn't writeable|enableOfflineQueue|TIMEOUT|closed connection/i;
 
 /**
+ * PostgreSQL's own "not now": a connection exception (class 08), a shutdown or start-up in progress
+ * (57P01-57P03: a restart), no connection slot left (53300). postgres.js reports them by SQLSTATE.
+ */
+const DEPENDENCY_DOWN_SQLSTATE = /^(08[0-9A-Z]{3}|57P0[1-3]|53300)$/;
+
+/**
  * Reads and drops what is left of a refused request body (at most `maxBytes`, for at most `maxMs`).
  * Node closes a connection whose request body was not read; a client still writing it then gets a
  * broken pipe instead of the answer. Draining first lets it read the 413 and its code.
@@ -89,7 +95,10 @@ export const errorHandler = fp<{ prefix: string; unavailable: string }>(
       if (status === 415)
         return send(reply, 415, `${prefix}_UNSUPPORTED_MEDIA_TYPE`, 'send application/json');
       if (status >= 400 && status < 500) return send(reply, status, `${prefix}_BAD_REQUEST`, err.message);
-      if (DEPENDENCY_DOWN.test(`${err.code ?? ''} ${err.message}`)) {
+      if (
+        DEPENDENCY_DOWN.test(`${err.code ?? ''} ${err.message}`) ||
+        DEPENDENCY_DOWN_SQLSTATE.test(String(err.code ?? ''))
+      ) {
         req.log.warn({ err }, 'dependency unavailable');
         void reply.header('retry-after', '1');
         return send(reply, 503, `${prefix}_UNAVAILABLE`, unavailable);
