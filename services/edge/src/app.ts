@@ -25,10 +25,10 @@ export interface BuildOptions {
   fastify?: FastifyServerOptions;
 }
 
-/** The edge app. It never listens: server.ts does, tests listen on port 0. */
 /** The WebSocket class option as @fastify/websocket types it. */
 type WsClass = NonNullable<NonNullable<WebsocketPluginOptions['options']>['WebSocket']>;
 
+/** The edge app. It never listens: server.ts does, tests listen on port 0. */
 export async function buildApp({ config, fastify = {} }: BuildOptions): Promise<FastifyInstance> {
   const app = Fastify({
     bodyLimit: 16 * 1024,

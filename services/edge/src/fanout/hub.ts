@@ -5,7 +5,15 @@ import type { Conn } from '../conn/types.js';
 import type { EdgeMetrics } from '../plugins/metrics.js';
 import { type LiveEvent, parseLive, wireEvent } from './envelope.js';
 import { SharedFrame } from './frames.js';
-import { eachMember, type Members, memberOf, ResumingMember, withMember, withoutMember } from './members.js';
+import {
+  eachMember,
+  type Member,
+  type Members,
+  memberOf,
+  ResumingMember,
+  withMember,
+  withoutMember,
+} from './members.js';
 
 export type { ResumingMember } from './members.js';
 
@@ -217,22 +225,25 @@ export function createHub(o: HubOptions) {
     }
   }
 
+  /** Puts `member` in the room (opening its subscription if it is the first); resolves once the server has it. */
+  async function addMember(room: Room, member: Member): Promise<void> {
+    const state = stateOf(room) ?? open(room);
+    state.members = withMember(state.members, member);
+    if (state.ready) await state.ready;
+  }
+
   return {
     /** Adds a member that takes the room's events live from now on. Resolves once the room's subscription is registered with the server. */
     async add(conn: Conn, room: Room): Promise<void> {
-      const state = stateOf(room) ?? open(room);
-      state.members = withMember(state.members, conn);
-      if (state.ready) await state.ready;
+      await addMember(room, conn);
     },
     /**
      * Adds a member whose live events are held until endReplay(), for a join with `lastSeq`. Resolves
      * once the room's subscription is registered with the server.
      */
     async addResuming(conn: Conn, room: Room): Promise<ResumingMember> {
-      const state = stateOf(room) ?? open(room);
       const member = new ResumingMember(conn);
-      state.members = withMember(state.members, member);
-      if (state.ready) await state.ready;
+      await addMember(room, member);
       return member;
     },
     /**
