@@ -4,6 +4,7 @@ import { type Isolation, ledgerApi, type RunningService, serviceEnv, spawnServic
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { unpack } from 'msgpackr';
 import WebSocket from 'ws';
+import type { Conn } from '../src/conn/types.js';
 import { headSeq, type ReplayDeps } from '../src/fanout/replay.js';
 
 /** Starts the real ledger (it migrates its schema and creates the ROOMS stream). */
@@ -216,4 +217,30 @@ export async function streamHead(
     onInvalid: () => undefined,
   };
   return (room) => headSeq(deps, room);
+}
+
+/**
+ * A hub member without a socket, for tests that drive the hub directly: it only takes frames
+ * (subclasses say what a write does); the rest of a connection is inert.
+ */
+export abstract class FrameSink implements Conn {
+  readonly encoding = 'json' as const;
+  readonly sendBufferMaxBytes = 1 << 20;
+  readonly userId: string = 'u';
+  constructor(readonly id: string) {}
+  abstract writeFrame(frame: Buffer): boolean;
+  send(): boolean {
+    return true;
+  }
+  close(): void {}
+  closeSlow(): void {}
+  whenDrained(): Promise<boolean> {
+    return Promise.resolve(true);
+  }
+}
+
+/** The JSON payload of an unmasked server frame (2-byte header, +2 for a 16-bit length, +8 for a 64-bit one). */
+export function framePayload<T>(frame: Buffer): T {
+  const len = frame[1] as number;
+  return JSON.parse(frame.subarray(len === 126 ? 4 : len === 127 ? 10 : 2).toString('utf8')) as T;
 }

@@ -3,10 +3,9 @@ import { connectNats, type NatsConnection } from '@crowncast/bus';
 import { liveRoomSubject, type Room } from '@crowncast/protocol';
 import { cleanup, isolation, serviceUrls } from '@crowncast/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Conn } from '../src/conn/types.js';
 import { createHub, type Hub } from '../src/fanout/hub.js';
 import { createEdgeMetrics } from '../src/plugins/metrics.js';
-import { streamHead } from './helpers.js';
+import { FrameSink, framePayload, streamHead } from './helpers.js';
 
 const iso = isolation();
 let nc: NatsConnection;
@@ -24,15 +23,14 @@ afterAll(async () => {
  * A member whose write costs what a kernel write to a real socket costs (busy for `costMs`), so a
  * broadcast to the room takes far longer than the batching window, as it does with 10,000 sockets.
  */
-class SlowConn implements Conn {
-  readonly encoding = 'json' as const;
-  readonly rooms = new Set<Room>();
+class SlowConn extends FrameSink {
   readonly frames: Buffer[] = [];
   constructor(
-    readonly id: string,
+    id: string,
     private readonly costMs: number,
-  ) {}
-  readonly userId = 'u';
+  ) {
+    super(id);
+  }
   writeFrame(frame: Buffer): boolean {
     const until = performance.now() + this.costMs;
     while (performance.now() < until) {
@@ -41,23 +39,11 @@ class SlowConn implements Conn {
     this.frames.push(frame);
     return true;
   }
-  readonly sendBufferMaxBytes = 1 << 20;
-  send(): boolean {
-    return true;
-  }
-  close(): void {}
-  closeSlow(): void {}
-  whenDrained(): Promise<boolean> {
-    return Promise.resolve(true);
-  }
 }
 
 /** The room events a frame carries: a `batch` frame counts its events. */
 function seqsOf(frame: Buffer): number[] {
-  // An unmasked server frame: 2-byte header, +2 for a 16-bit length, +8 for a 64-bit one.
-  const len = frame[1] as number;
-  const payload = frame.subarray(len === 126 ? 4 : len === 127 ? 10 : 2);
-  const v = JSON.parse(payload.toString('utf8')) as { type: string; seq: number; events?: { seq: number }[] };
+  const v = framePayload<{ type: string; seq: number; events?: { seq: number }[] }>(frame);
   return v.type === 'batch' ? (v.events ?? []).map((e) => e.seq) : [v.seq];
 }
 

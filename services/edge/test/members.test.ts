@@ -18,43 +18,45 @@ describe('a room’s members', () => {
     const [a, b, c] = [conn('a'), conn('b'), conn('c')];
     let ms: Members = withMember(null, a);
     expect(ms).toBe(a);
-    expect(memberOf(ms, 'a')).toBe(a);
-    expect(memberOf(ms, 'b')).toBeUndefined();
+    expect(memberOf(ms, a)).toBe(a);
+    expect(memberOf(ms, b)).toBeUndefined();
 
     ms = withMember(ms, b);
     expect(ms).toBeInstanceOf(Map);
     ms = withMember(ms, c);
     expect([...eachMember(ms)]).toEqual([a, b, c]);
 
-    let r = withoutMember(ms, 'b');
+    let r = withoutMember(ms, b);
     expect(r.removed).toBe(true);
     expect([...eachMember(r.members)]).toEqual([a, c]);
-    r = withoutMember(r.members, 'a');
+    r = withoutMember(r.members, a);
     expect(r.members).toBe(c);
-    expect(withoutMember(r.members, 'x')).toEqual({ members: c, removed: false });
-    r = withoutMember(r.members, 'c');
+    expect(withoutMember(r.members, conn('x'))).toEqual({ members: c, removed: false });
+    r = withoutMember(r.members, c);
     expect(r).toEqual({ members: null, removed: true });
     expect([...eachMember(r.members)]).toEqual([]);
   });
 
-  it('keeps a resuming member as a wrapper and finds it by its connection id', () => {
-    const a = conn('a');
-    const resuming = new ResumingMember(conn('b'));
+  it('keeps a resuming member as a wrapper and finds it by its connection', () => {
+    const [a, b] = [conn('a'), conn('b')];
+    const resuming = new ResumingMember(b);
     const ms = withMember(withMember(null, a), resuming);
-    expect(memberOf(ms, 'b')).toBe(resuming);
+    expect(memberOf(ms, b)).toBe(resuming);
     expect([...eachMember(ms)].map(connOf).map((c) => c.id)).toEqual(['a', 'b']);
-    const alone = withoutMember(ms, 'a').members;
+    const alone = withoutMember(ms, a).members;
     expect(alone).toBe(resuming);
-    expect(memberOf(alone, 'b')).toBe(resuming);
-    expect(withoutMember(alone, 'b')).toEqual({ members: null, removed: true });
+    expect(memberOf(alone, b)).toBe(resuming);
+    // Another connection of the same id is not this member: connections are told apart by identity.
+    expect(memberOf(alone, conn('b'))).toBeUndefined();
+    expect(withoutMember(alone, b)).toEqual({ members: null, removed: true });
   });
 
   it('replaces the member of the same connection (a rejoin) instead of adding a second', () => {
-    const a1 = conn('a');
-    const a2: Member = new ResumingMember(conn('a'));
-    expect(withMember(a1, a2)).toBe(a2);
-    const both = withMember(withMember(a1, conn('b')), a2);
-    expect(memberOf(both, 'a')).toBe(a2);
+    const a = conn('a');
+    const a2: Member = new ResumingMember(a);
+    expect(withMember(a, a2)).toBe(a2);
+    const both = withMember(withMember(a, conn('b')), a2);
+    expect(memberOf(both, a)).toBe(a2);
     expect([...eachMember(both)]).toHaveLength(2);
   });
 });

@@ -28,6 +28,12 @@ export interface ConnectionShared {
   /** Oldest unsent data a socket may hold, ms; older: closed as a slow consumer. */
   sendMaxLagMs: number;
   messagesPerMin: number;
+  /**
+   * Connection ids are this process's prefix and the connection's number: built when asked for (the
+   * `connected` frame, presence, logs), so a connection holds a small integer, not a 36-character
+   * UUID string (~56 bytes per connection).
+   */
+  idPrefix: string;
   metrics: EdgeMetrics;
   /** An inbound message of a connection. */
   onMessage: (c: EdgeConnection, data: Buffer, isBinary: boolean) => void;
@@ -65,7 +71,6 @@ export class EdgeConnection implements Conn, SocketOwner {
   private joining: Set<Room> | null = null;
   private windowStart = monoMs();
   private windowCount = 0;
-  private closed = false;
   /**
    * Lag tracking in O(1): bytes ever handed to the socket, and a mark (when, and the byte count then)
    * for the oldest write not yet known to have left. While the mark's bytes are unsent, data at least
@@ -76,13 +81,19 @@ export class EdgeConnection implements Conn, SocketOwner {
   private markEnd = 0;
 
   constructor(
-    readonly id: string,
+    /** This connection's number in its process (see `id`). */
+    private readonly serial: number,
     readonly userId: string,
     readonly encoding: Encoding,
     readonly socket: EdgeSocket,
     private readonly shared: ConnectionShared,
   ) {
     socket.owner = this;
+  }
+
+  /** Unique across edges and restarts: a random per-process prefix and the connection's number. */
+  get id(): string {
+    return this.shared.idPrefix + this.serial.toString(36);
   }
 
   received(data: Buffer, isBinary: boolean): void {
@@ -289,9 +300,13 @@ export class EdgeConnection implements Conn, SocketOwner {
     return { connectionId: this.id, userId: this.userId, rooms, lastActivityAt };
   }
 
+  /** Closed (by either side): its socket no longer reports to it. Derived, not a field per connection. */
+  private get closed(): boolean {
+    return this.socket.owner !== this;
+  }
+
   private cleanup() {
     if (this.closed) return;
-    this.closed = true;
     this.socket.owner = undefined;
     this.shared.onClosed(this);
   }

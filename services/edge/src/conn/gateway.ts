@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { CloseCode, type Room } from '@crowncast/protocol';
 import type { FastifyBaseLogger } from 'fastify';
 import type { WebSocket } from 'ws';
@@ -67,6 +67,7 @@ export function createGateway(d: MessageDeps, o: GatewayOptions) {
     socket.close(code, reason);
   };
   let draining = false;
+  let serial = 0;
   const onClosed = (c: EdgeConnection) => {
     conns.delete(c);
     closingNow(c.socket);
@@ -134,6 +135,7 @@ export function createGateway(d: MessageDeps, o: GatewayOptions) {
     sendBufferMaxBytes: o.sendBufferMaxBytes,
     sendMaxLagMs: o.sendMaxLagMs,
     messagesPerMin: o.messagesPerMin,
+    idPrefix: `${randomBytes(6).toString('hex')}-`,
     metrics: d.metrics,
     onMessage,
     onClosed,
@@ -192,7 +194,7 @@ export function createGateway(d: MessageDeps, o: GatewayOptions) {
         refuse(socket, CloseCode.TOO_MANY_CONNECTIONS, 'TOO_MANY_CONNECTIONS');
         return;
       }
-      const c = new EdgeConnection(randomUUID(), a.userId, a.encoding, socket, shared);
+      const c = new EdgeConnection(++serial, a.userId, a.encoding, socket, shared);
       conns.add(c);
       if (mine === undefined) byUser.set(a.userId, c);
       else if (mine instanceof Set) mine.add(c);

@@ -1,19 +1,12 @@
 import { liveSequence } from '@crowncast/bus';
-import { liveRoomSubject, type Room } from '@crowncast/protocol';
-import type { Msg, NatsConnection, Subscription } from '@nats-io/transport-node';
+import { liveRoomSubject, type Room, roomFromSubject } from '@crowncast/protocol';
+import type { Msg, NatsConnection } from '@nats-io/transport-node';
 import type { Conn } from '../conn/types.js';
 import type { EdgeMetrics } from '../plugins/metrics.js';
 import { type LiveEvent, parseLive, wireEvent } from './envelope.js';
 import { SharedFrame } from './frames.js';
-import {
-  eachMember,
-  type Member,
-  type Members,
-  memberOf,
-  ResumingMember,
-  withMember,
-  withoutMember,
-} from './members.js';
+import { eachMember, type Member, memberOf, ResumingMember, withMember, withoutMember } from './members.js';
+import { RoomState, roomContext } from './room-state.js';
 
 export type { ResumingMember } from './members.js';
 
@@ -37,42 +30,6 @@ export interface HubOptions {
   readHead: (room: Room) => Promise<number | undefined>;
 }
 
-/**
- * One room with local members. Kept small: every connected user has one (its private room), so each
- * field here is memory per connection; what is rarely needed is null until it is.
- */
-interface RoomState {
-  room: Room;
-  sub: Subscription;
-  /**
-   * Resolves once the server has the subscription, so a stream read started after it misses
-   * nothing; null once it has.
-   */
-  ready: Promise<void> | null;
-  /**
-   * The stream's head for this room, read once after `ready` (null until a join needs it, and again
-   * after a failed read; the number once read): everything after it reaches the room's members live.
-   */
-  head: Promise<number | undefined> | number | null;
-  members: Members;
-  /** Events waiting in the batching window (null when none). */
-  pending: LiveEvent[] | null;
-  timer: NodeJS.Timeout | null;
-  /**
-   * When the room's last write loop ended. Measured at the end, not the start: a broadcast to
-   * thousands of sockets takes far longer than the window, and the events that queued up meanwhile
-   * must find a busy room (and go out together), not a quiet one.
-   */
-  lastFlushAt: number;
-  lastSeq: number;
-  /**
-   * The last envelope of this room that was dropped as invalid, and the seq its chain really links
-   * to (the last valid event before it). The next valid event names the dropped seq as prevSeq;
-   * it is rewritten so clients see no gap where nothing they could receive was lost.
-   */
-  dropped: { seq: number; linksTo: number } | null;
-}
-
 export type Hub = ReturnType<typeof createHub>;
 
 /** How long a replay waits for a client to take the previous frames before calling it slow. */
@@ -84,9 +41,9 @@ const REPLAY_DRAIN_WAIT_MS = 10_000;
  * member socket. A busy room's events within the window go out as one `batch` frame in seq order.
  */
 export function createHub(o: HubOptions) {
-  // By live subject: the one message callback, shared by every room's subscription (a closure per
-  // room is memory per connection), finds the room by the subject the message came on.
+  // By live subject. One message handler for every room (a closure per room is memory per connection).
   const rooms = new Map<string, RoomState>();
+  const ctx = roomContext(o.nc, onMessage);
   const stateOf = (room: Room) => rooms.get(liveRoomSubject(room, o.prefix));
   const built = (encoding: string) => o.metrics.framesBuilt.inc({ encoding });
 
@@ -117,11 +74,9 @@ export function createHub(o: HubOptions) {
     return nextFlush.done;
   }
 
-  function onMessage(err: Error | null, msg: Msg) {
+  function onMessage(err: Error | null, msg: Msg, state: RoomState) {
     if (err) return o.onError(err);
-    const state = rooms.get(msg.subject);
-    if (!state) return;
-    const parsed = parseLive(state.room, msg);
+    const parsed = parseLive(roomFromSubject(msg.subject, o.prefix) as Room, msg);
     if (!parsed.ok) {
       o.metrics.invalidEnvelopes.inc({ reason: parsed.reason });
       const s = liveSequence(msg);
@@ -136,18 +91,7 @@ export function createHub(o: HubOptions) {
 
   function open(room: Room): RoomState {
     const subject = liveRoomSubject(room, o.prefix);
-    const state: RoomState = {
-      room,
-      members: null,
-      pending: null,
-      timer: null,
-      lastFlushAt: 0,
-      lastSeq: 0,
-      dropped: null,
-      ready: null,
-      head: null,
-      sub: o.nc.subscribe(subject, { callback: onMessage }),
-    };
+    const state = new RoomState(subject, ctx, o.nc);
     state.ready = sharedFlush(state);
     rooms.set(subject, state);
     o.metrics.rooms.set(rooms.size);
@@ -189,7 +133,7 @@ export function createHub(o: HubOptions) {
     const value =
       events.length === 1
         ? wireEvent(events[0] as LiveEvent)
-        : { type: 'batch', room: state.room, events: events.map(wireEvent) };
+        : { type: 'batch', room: (events[0] as LiveEvent).room, events: events.map(wireEvent) };
     const frame = new SharedFrame(value, built);
     let sockets = 0;
     for (const m of eachMember(state.members)) {
@@ -287,18 +231,18 @@ export function createHub(o: HubOptions) {
     },
     isMember(conn: Conn, room: Room, member?: ResumingMember): boolean {
       const state = stateOf(room);
-      const m = state ? memberOf(state.members, conn.id) : undefined;
+      const m = state ? memberOf(state.members, conn) : undefined;
       return member ? m === member : m !== undefined;
     },
     remove(conn: Conn, room: Room): void {
       const state = stateOf(room);
       if (!state) return;
-      const { members, removed } = withoutMember(state.members, conn.id);
+      const { members, removed } = withoutMember(state.members, conn);
       state.members = members;
       if (!removed || members !== null) return;
       if (state.timer) clearTimeout(state.timer);
-      state.sub.unsubscribe();
-      rooms.delete(state.sub.getSubject());
+      state.unsubscribe();
+      rooms.delete(state.subject);
       o.metrics.rooms.set(rooms.size);
     },
     /** Events for one connection only (replays): framed for it, in batch frames of batchMaxEvents. */
@@ -351,7 +295,7 @@ export function createHub(o: HubOptions) {
     close(): void {
       for (const s of rooms.values()) {
         if (s.timer) clearTimeout(s.timer);
-        s.sub.unsubscribe();
+        s.unsubscribe();
       }
       rooms.clear();
       o.metrics.rooms.set(0);

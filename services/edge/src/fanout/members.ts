@@ -26,36 +26,36 @@ export type Member = Conn | ResumingMember;
 export const connOf = (m: Member): Conn => (m instanceof ResumingMember ? m.conn : m);
 
 /**
- * A room's members: the member itself while it is the only one, a Map by connection id from the
+ * A room's members: the member itself while it is the only one, a Map by connection from the
  * second on. Every connected user has a private room with one member (one device); a Map per such
  * room was ~180 bytes per connection.
  */
-export type Members = Member | Map<string, Member> | null;
+export type Members = Member | Map<Conn, Member> | null;
 
-export function memberOf(ms: Members, connId: string): Member | undefined {
+export function memberOf(ms: Members, conn: Conn): Member | undefined {
   if (ms === null) return undefined;
-  if (ms instanceof Map) return ms.get(connId);
-  return connOf(ms).id === connId ? ms : undefined;
+  if (ms instanceof Map) return ms.get(conn);
+  return connOf(ms) === conn ? ms : undefined;
 }
 
 /** `ms` with `m` added (or put in place of the member of the same connection). */
 export function withMember(ms: Members, m: Member): Members {
-  const id = connOf(m).id;
-  if (ms === null || (!(ms instanceof Map) && connOf(ms).id === id)) return m;
-  if (ms instanceof Map) return ms.set(id, m);
+  const conn = connOf(m);
+  if (ms === null || (!(ms instanceof Map) && connOf(ms) === conn)) return m;
+  if (ms instanceof Map) return ms.set(conn, m);
   return new Map([
-    [connOf(ms).id, ms],
-    [id, m],
+    [connOf(ms), ms],
+    [conn, m],
   ]);
 }
 
-/** `ms` without the member of `connId`, and whether there was one. */
-export function withoutMember(ms: Members, connId: string): { members: Members; removed: boolean } {
+/** `ms` without the member of `conn`, and whether there was one. */
+export function withoutMember(ms: Members, conn: Conn): { members: Members; removed: boolean } {
   if (ms === null) return { members: ms, removed: false };
   if (!(ms instanceof Map)) {
-    return connOf(ms).id === connId ? { members: null, removed: true } : { members: ms, removed: false };
+    return connOf(ms) === conn ? { members: null, removed: true } : { members: ms, removed: false };
   }
-  const removed = ms.delete(connId);
+  const removed = ms.delete(conn);
   if (ms.size === 1) return { members: ms.values().next().value as Member, removed };
   return { members: ms.size === 0 ? null : ms, removed };
 }
