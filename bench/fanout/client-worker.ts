@@ -32,6 +32,11 @@ function record(phase: number, latency: number): void {
   }
 }
 
+/** A Socket.IO event frame (`42["name",...]`) of this name. */
+function isEvent(buf: Buffer, name: string): boolean {
+  return buf.includes(`["${name}"`);
+}
+
 function isControl(buf: Buffer, type: string): boolean {
   return buf.includes(`"type":"${type}"`);
 }
@@ -78,9 +83,12 @@ function openOne(spec: ConnectSpec, i: number, token: string | null): Promise<st
     }
     function onSetup(data: Buffer): void {
       if (spec.kind === 'sio') {
-        if (data[0] === 0x30) ws.send('40');
-        else if (data[0] === 0x34 && data[1] === 0x30) done(null);
+        // Open → connect with the token as the spec's client does (`auth: { token }`); in once the
+        // gateway's `connected` event arrives (token verified, rooms joined), as for Crowncast.
+        if (data[0] === 0x30) ws.send(`40${JSON.stringify({ token })}`);
+        else if (data[0] === 0x34 && data[1] === 0x32 && isEvent(data, 'connected')) done(null);
         else if (data[0] === 0x34 && data[1] === 0x34) done('sio_connect_error');
+        else if (data[0] === 0x34 && data[1] === 0x31) done('sio_disconnected');
         return;
       }
       if (spec.kind !== 'cc') return;
@@ -114,7 +122,7 @@ async function openWithRetries(spec: ConnectSpec, i: number, token: string | nul
 async function connectAll(spec: ConnectSpec): Promise<ConnectResult> {
   const tokens: (string | null)[] = [];
   for (let k = 0; k < spec.count; k++) {
-    tokens.push(spec.kind === 'cc' ? await tokenFor(`${spec.userPrefix}${spec.from + k}`) : null);
+    tokens.push(spec.kind !== 'raw' ? await tokenFor(`${spec.userPrefix}${spec.from + k}`) : null);
   }
   const reasons: Record<string, number> = {};
   let connected = 0;

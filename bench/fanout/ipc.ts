@@ -19,7 +19,7 @@ export interface ConnectSpec {
   rooms: number;
   /** Room ids are `${roomPrefix}${n}`. */
   roomPrefix: string;
-  /** Crowncast: user ids are `${userPrefix}${i}`. */
+  /** Crowncast and Socket.IO: user ids are `${userPrefix}${i}` (each socket gets a token for its own). */
   userPrefix: string;
   sampleEvery: number;
 }

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { serviceUrls } from '@crowncast/testkit';
+import { serviceUrls, TEST_JWT_SECRET } from '@crowncast/testkit';
 import { createAdapter } from '@socket.io/redis-adapter';
 import { Redis } from 'ioredis';
 import { Server } from 'socket.io';
@@ -13,7 +13,11 @@ import { FrameMaker, type RoomRef, roomName, type Target } from './target.js';
  */
 export async function startSocketIo(): Promise<Target> {
   const key = `bench-sio-${randomBytes(4).toString('hex')}`;
-  const server = await forkServer('./socketio-server.ts', { REDIS_URL: serviceUrls.redis, SIO_KEY: key });
+  const server = await forkServer('./socketio-server.ts', {
+    REDIS_URL: serviceUrls.redis,
+    SIO_KEY: key,
+    SIO_JWT_SECRET: TEST_JWT_SECRET,
+  });
   const pub = new Redis(serviceUrls.redis);
   const sub = pub.duplicate();
   const io = new Server({ adapter: createAdapter(pub, sub, { key }) });
@@ -25,7 +29,7 @@ export async function startSocketIo(): Promise<Target> {
     pid: server.proc.pid!,
     youngKb: () => server.youngKb(),
     roomPrefix: 'r',
-    userPrefix: '',
+    userPrefix: 'u',
     async prepare() {},
     publish(to: RoomRef, phase: number) {
       const room = roomName(to, 'r');
