@@ -76,7 +76,7 @@ export function createHub(o: HubOptions) {
 
   function onMessage(err: Error | null, msg: Msg, state: RoomState) {
     if (err) return o.onError(err);
-    const parsed = parseLive(roomFromSubject(msg.subject, o.prefix) as Room, msg);
+    const parsed = parseLive(roomFromSubject(state.subject, o.prefix) as Room, msg);
     if (!parsed.ok) {
       o.metrics.invalidEnvelopes.inc({ reason: parsed.reason });
       const s = liveSequence(msg);
@@ -91,7 +91,7 @@ export function createHub(o: HubOptions) {
 
   function open(room: Room): RoomState {
     const subject = liveRoomSubject(room, o.prefix);
-    const state = new RoomState(subject, ctx, o.nc);
+    const state = new RoomState(subject, ctx);
     state.ready = sharedFlush(state);
     rooms.set(subject, state);
     o.metrics.rooms.set(rooms.size);

@@ -19,6 +19,7 @@ interface Protocol {
 
 /** What every room of a hub shares: one object, not a field each. */
 export interface RoomContext {
+  nc: NatsConnection;
   protocol: Protocol;
   /** The hub's message handler, for every room. */
   onMessage(err: Error | null, msg: Msg, state: RoomState): void;
@@ -31,7 +32,7 @@ export function roomContext(nc: NatsConnection, onMessage: RoomContext['onMessag
       'edge: this nats.js has no protocol handler the room subscriptions fit (pinned: nats-core 3.4)',
     );
   }
-  return { protocol, onMessage };
+  return { nc, protocol, onMessage };
 }
 
 /**
@@ -79,10 +80,9 @@ export class RoomState {
   constructor(
     readonly subject: string,
     private readonly ctx: RoomContext,
-    nc: NatsConnection,
   ) {
-    if (nc.isClosed()) throw new errors.ClosedConnectionError();
-    if (nc.isDraining()) throw new errors.DrainingConnectionError();
+    if (ctx.nc.isClosed()) throw new errors.ClosedConnectionError();
+    if (ctx.nc.isDraining()) throw new errors.DrainingConnectionError();
     ctx.protocol.subscribe(this);
   }
 
