@@ -145,7 +145,7 @@ export function createGateway(d: MessageDeps, o: GatewayOptions) {
    * The automatic rooms. Those without a resume point are subscribed before `connected`, so
    * `connected` means live delivery has begun; resumed ones replay right after it.
    */
-  async function start(c: EdgeConnection, a: Admitted) {
+  async function start(c: EdgeConnection, a: Admitted, welcomed: () => void) {
     const auto: [Room, number | undefined][] = [
       [`user:${a.userId}`, a.resume.user],
       ['global', a.resume.global],
@@ -174,6 +174,7 @@ export function createGateway(d: MessageDeps, o: GatewayOptions) {
         encoding: a.encoding,
       },
     });
+    welcomed();
     d.presence.connected(c.presence());
     await Promise.all(auto.filter(([, s]) => s !== undefined).map(([r, s]) => join(r, s)));
   }
@@ -183,16 +184,20 @@ export function createGateway(d: MessageDeps, o: GatewayOptions) {
       return draining;
     },
     size: () => conns.size,
-    accept(socket: EdgeSocket, a: Admitted): void {
+    /**
+     * Makes the socket a connection and joins its automatic rooms; resolves once `connected` is sent
+     * (or the connection failed), so the caller can hold the client's frames until then.
+     */
+    accept(socket: EdgeSocket, a: Admitted): Promise<void> {
       if (draining) {
         refuse(socket, CloseCode.SERVER_DRAINING, 'SERVER_DRAINING');
-        return;
+        return Promise.resolve();
       }
       const mine = byUser.get(a.userId);
       const count = mine === undefined ? 0 : mine instanceof Set ? mine.size : 1;
       if (count >= o.maxConnectionsPerUser) {
         refuse(socket, CloseCode.TOO_MANY_CONNECTIONS, 'TOO_MANY_CONNECTIONS');
-        return;
+        return Promise.resolve();
       }
       const c = new EdgeConnection(++serial, a.userId, a.encoding, socket, shared);
       conns.add(c);
@@ -201,9 +206,13 @@ export function createGateway(d: MessageDeps, o: GatewayOptions) {
       else byUser.set(a.userId, new Set([mine, c]));
       d.metrics.connections.set(conns.size);
       c.setTokenExpiry(a.expiresAt);
-      start(c, a).catch((err: Error) => {
-        o.log.error({ err, connectionId: c.id }, 'joining the automatic rooms failed');
-        c.close(1011, 'INTERNAL');
+      return new Promise<void>((welcomed) => {
+        start(c, a, welcomed)
+          .catch((err: Error) => {
+            o.log.error({ err, connectionId: c.id }, 'joining the automatic rooms failed');
+            c.close(1011, 'INTERNAL');
+          })
+          .finally(welcomed);
       });
     },
     /** The ledger removed a member: take the user out of the room on this edge now. */
