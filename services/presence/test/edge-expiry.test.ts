@@ -38,18 +38,21 @@ describe('an edge that stops heartbeating', () => {
     const other = fakeEdge(fx.nc, fx.iso.prefix, 'edge-alive');
     const users = Array.from({ length: 300 }, (_, i) => `d${i}`);
     const conns = users.map((u) => conn(`dc-${u}`, u, ['club:dz']));
-    // One of them also holds a device on a healthy edge: it must stay online.
+    // One of them also holds a device on a healthy edge: it must stay online. That edge announces a
+    // long interval (it still beats every INTERVAL), so a loaded machine that delays the test's own
+    // timers past MISSED × INTERVAL cannot expire it too: this test is about the dying edge.
     const survivor = conn('alive-d0', 'd0', ['club:dz']);
+    const HEALTHY_INTERVAL = 10_000;
     for (let round = 0; round < 4; round++) {
       dying.heartbeat(conns, INTERVAL);
-      other.heartbeat([survivor], INTERVAL);
+      other.heartbeat([survivor], HEALTHY_INTERVAL);
       await new Promise((r) => setTimeout(r, INTERVAL));
     }
     await eventually(async () => (await batch(fx.svc, users)).every((u) => u.status === 'online'));
     // The dying edge sends its last heartbeat now; the healthy one goes on.
     dying.heartbeat(conns, INTERVAL);
     const lastBeat = Date.now();
-    const keepAlive = setInterval(() => other.heartbeat([survivor], INTERVAL), INTERVAL);
+    const keepAlive = setInterval(() => other.heartbeat([survivor], HEALTHY_INTERVAL), INTERVAL);
     try {
       // Not expired early: a heartbeat late by less than (missed − 1) intervals changes nothing.
       await new Promise((r) => setTimeout(r, (MISSED - 1) * INTERVAL - 100));
