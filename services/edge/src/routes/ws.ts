@@ -66,8 +66,9 @@ export const wsRoutes: FastifyPluginAsync<WsRouteOptions> = async (app, o) => {
   }
 
   /**
-   * Verifies the token with the socket open but not read from: a client's frames wait in the kernel
-   * until it is refused, or admitted and sent `connected`, so every answer comes after `connected`.
+   * Verifies the token with the socket open but paused: a client's frames wait unread (in the
+   * socket's buffer, then the kernel's) until it is refused, or admitted and sent `connected`, so
+   * every answer comes after `connected`.
    */
   async function admit(socket: EdgeSocket, tcp: Socket, h: Extract<Handshake, { ok: true }>) {
     tcp.pause();
