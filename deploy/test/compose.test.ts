@@ -3,8 +3,8 @@ import { join } from 'node:path';
 import Ajv2019 from 'ajv/dist/2019.js';
 import addFormats from 'ajv-formats';
 import { describe, expect, it } from 'vitest';
+import { dockerfileStages } from '../scripts/dockerfile.js';
 import { type ComposeService, interpolateDefaults, loadCompose, nginxConfig } from './lib/compose.js';
-import { dockerfileStages } from './lib/dockerfile.js';
 import { hasRoute, JWT_KEY_VARS, loadServices, REPO_ROOT } from './lib/services.js';
 
 // docker-compose.yml against the Compose specification and against the code: the services it

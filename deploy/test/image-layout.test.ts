@@ -7,6 +7,7 @@ import { promisify } from 'node:util';
 import { cleanup, isolation, serviceEnv } from '@crowncast/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { deployableServices, imageLayout } from '../scripts/bundle.js';
+import { imageNodeArgs } from '../scripts/dockerfile.js';
 import { REPO_ROOT } from './lib/services.js';
 
 // What the Dockerfile does, without Docker: `pnpm deploy --prod` (hoisted) plus the bundle, in a
@@ -31,8 +32,8 @@ afterAll(async () => {
   if (root) await rm(root, { recursive: true, force: true });
 });
 
-function start(s: string, env: Record<string, string>) {
-  const proc = spawn(process.execPath, ['--enable-source-maps', 'dist/server.js'], {
+async function start(s: string, env: Record<string, string>) {
+  const proc = spawn(process.execPath, [...(await imageNodeArgs(s)), 'dist/server.js'], {
     cwd: appDir(s),
     env: { PATH: process.env.PATH ?? '', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -91,7 +92,7 @@ describe('production image layout', () => {
       }
 
       it('starts with the image CMD, passes its HEALTHCHECK on live and ready, and exits 0 on SIGTERM', async () => {
-        const svc = start(s, serviceEnv(iso, { LOG_LEVEL: 'info', MIGRATE_ON_START: 'false' }));
+        const svc = await start(s, serviceEnv(iso, { LOG_LEVEL: 'info', MIGRATE_ON_START: 'false' }));
         try {
           const port = await svc.port;
           expect(await healthcheck(port, '/health/live')).toBe(0);

@@ -5,6 +5,7 @@ import { liveRoomSubject, roomSubject } from '@crowncast/protocol';
 import { cleanup, isolation, type RunningService, serviceEnv, spawnService } from '@crowncast/testkit';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { imageLayout } from '../../../deploy/scripts/bundle.js';
+import { imageNodeArgs } from '../../../deploy/scripts/dockerfile.js';
 import { giftEvent, marker, nowMs, PHASES, scanFrame } from '../event.js';
 import { seedMembers } from './ledger-admin.js';
 import type { RoomRef, Target } from './target.js';
@@ -16,8 +17,8 @@ import type { RoomRef, Target } from './target.js';
  * The big room is `global` (every socket is in it on connect, as the reference servers put every
  * socket in their big room on connect); the many rooms are clubs joined with club:join.
  * The edge runs as its image runs it (deploy/scripts/bundle.ts imageLayout: production node_modules
- * and the esbuild bundle, on plain node), not from the sources through tsx, whose keepNames makes
- * every named closure the edge creates ~250 bytes bigger.
+ * and the esbuild bundle, on plain node with the node flags of the image's CMD), not from the sources
+ * through tsx, whose keepNames makes every named closure the edge creates ~250 bytes bigger.
  */
 export async function startCrowncast(): Promise<Target> {
   const iso = isolation();
@@ -40,6 +41,8 @@ export async function startCrowncast(): Promise<Target> {
         WS_MAX_ROOMS_PER_CONNECTION: '100',
         ...edgeOverrides(),
       }),
+      undefined,
+      { nodeArgs: await imageNodeArgs('edge') },
     );
     running.push(edge);
     console.log(`  ledger pid ${ledger.proc.pid}, edge pid ${edge.proc.pid} at ${edge.url}`);

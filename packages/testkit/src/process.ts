@@ -54,20 +54,22 @@ async function announceWhenLive(proc: ChildProcess, port: number, timeoutMs: num
  * listens. A TypeScript entry runs through tsx; a built one (dist/server.js, see
  * deploy/scripts/bundle.ts) runs as the image runs it, on plain node. At the default log level
  * (info) it learns the port from the "listening at" log line; with a quieter `logLevel`
- * (benchmarks) it picks a free port and polls /health/live.
+ * (benchmarks) it picks a free port and polls /health/live. `nodeArgs` replaces the node arguments
+ * before the entry (a built entry started with its image CMD's flags, see deploy/scripts/dockerfile.ts).
  */
 export async function spawnService(
   entry: string,
   env: Record<string, string>,
   timeoutMs = 20_000,
-  opts: { logLevel?: string } = {},
+  opts: { logLevel?: string; nodeArgs?: string[] } = {},
 ): Promise<RunningService> {
   const quiet = opts.logLevel !== undefined && !['info', 'debug', 'trace'].includes(opts.logLevel);
   const port = quiet ? await freePort() : 0;
   // A leaked service (its test timed out before cleaning up) would keep running, e.g. a ledger whose
   // relay polls PostgreSQL, and skew whatever runs next.
   const loader = entry.endsWith('.ts') ? ['--import', 'tsx'] : ['--enable-source-maps'];
-  const proc = spawn(process.execPath, [...loader, '--import', DIE_WITH_PARENT, entry], {
+  const nodeArgs = opts.nodeArgs ?? loader;
+  const proc = spawn(process.execPath, [...nodeArgs, '--import', DIE_WITH_PARENT, entry], {
     cwd: REPO_ROOT,
     // At info the "listening at" line tells us the port; quieter processes get a port from us.
     env: {

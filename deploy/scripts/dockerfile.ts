@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { REPO_ROOT } from './services.js';
+import { REPO_ROOT } from './bundle.js';
 
 export interface Stage {
   name: string;
@@ -35,4 +35,20 @@ export function lineage(stages: Map<string, Stage>, name: string): { op: string;
   const stage = stages.get(name);
   if (!stage) return [];
   return [...lineage(stages, stage.from), ...stage.lines];
+}
+
+/**
+ * The node arguments of a service image's CMD between `node` and the entry (`dist/server.js`), e.g.
+ * the edge's V8 heap flags; whatever runs a service as its image does (the image-layout test, the
+ * fan-out benchmark) takes them from here, so what is measured is what is deployed.
+ */
+export async function imageNodeArgs(service: string): Promise<string[]> {
+  const ops = lineage(await dockerfileStages(), service);
+  const cmd = ops.filter((l) => l.op === 'CMD').at(-1)?.args;
+  if (!cmd) throw new Error(`the Dockerfile has no CMD for ${service}`);
+  const args = JSON.parse(cmd) as string[];
+  if (args[0] !== 'node' || args.at(-1) !== 'dist/server.js') {
+    throw new Error(`the ${service} image CMD is not node ... dist/server.js: ${cmd}`);
+  }
+  return args.slice(1, -1);
 }
