@@ -2,7 +2,7 @@ import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { deployableServices } from '../scripts/bundle.js';
-import { DOCKERFILE, dockerfileStages, imageNodeArgs, lineage } from '../scripts/dockerfile.js';
+import { DOCKERFILE, dockerfileStages, lineage } from '../scripts/dockerfile.js';
 import { hasRoute, loadServices, REPO_ROOT } from './lib/services.js';
 
 // No Docker engine here: the Dockerfile is checked statically against the code. That its CMD
@@ -60,11 +60,6 @@ describe('deploy/docker/Dockerfile', async () => {
       });
     });
   }
-
-  it("caps V8's young generation in the edge, whose RSS per connection it otherwise inflates", async () => {
-    // ~3 KB per connection at 10,000 sockets: docs/bench-fanout.md, "RSS per connection".
-    expect(await imageNodeArgs('edge')).toContain('--max-semi-space-size=4');
-  });
 
   it('.dockerignore keeps node_modules and build output out of the context', async () => {
     const ignore = await readFile(join(REPO_ROOT, '.dockerignore'), 'utf8');
