@@ -9,7 +9,7 @@ import { startCrowncast } from './targets/crowncast.js';
 import { startRawWs } from './targets/raw-ws.js';
 import { startSocketIo } from './targets/socketio.js';
 import type { Target, TargetName } from './targets/target.js';
-import { bigRoom, type Ctx, connectStorm, manyRooms, saturation } from './workloads.js';
+import { bigRoom, type Ctx, closeAndSettle, connectStorm, manyRooms, saturation } from './workloads.js';
 
 /**
  * pnpm bench:fanout — the same four workloads against the Crowncast edge (fed through NATS), a raw
@@ -68,7 +68,7 @@ async function runTarget(
         results.saturation_events_per_s[name] = sat.best;
         d.saturation = sat;
       }
-      await pool.closeAll();
+      d.big_room_teardown_s = await closeAndSettle(ctx);
     }
     if (run('many_rooms')) {
       log('many rooms');
@@ -77,8 +77,7 @@ async function runTarget(
       results.many_rooms[name] = manyFigures;
       d.many_rooms = many;
       log(`  ${JSON.stringify(many)}`);
-      await pool.closeAll();
-      await sleep(1_000);
+      d.many_rooms_teardown_s = await closeAndSettle(ctx);
     }
     if (run('connect_storm')) {
       log('connect storm');
