@@ -250,7 +250,6 @@ export interface StormResult {
   reasons: Record<string, number>;
 }
 
-/** N clients open within a couple of seconds while the big room broadcasts. */
 /**
  * Closes every client socket and waits until the server has finished with them: its CPU use below
  * 10 % over the last second (at most 30 s). Tearing down 10,000 sockets costs a server seconds (the
@@ -273,6 +272,7 @@ export async function closeAndSettle(ctx: Ctx): Promise<number> {
   return waited;
 }
 
+/** N clients open within a couple of seconds while the big room broadcasts. */
 export async function connectStorm(ctx: Ctx, spreadMs = 2_000): Promise<StormResult> {
   const { cfg, target } = ctx;
   const stop = { stopped: false };
