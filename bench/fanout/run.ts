@@ -16,6 +16,17 @@ import { bigRoom, type Ctx, closeAndSettle, connectStorm, manyRooms, saturation 
  * ws broadcast server and Socket.IO with the Redis adapter, one after the other in one run; with
  * BENCH_ROUNDS=n, n rounds of all of them in turn, and each figure the median of its rounds.
  */
+
+/**
+ * Round r runs the targets rotated by r - 1 (raw, sio, cc; then sio, cc, raw; …), so over three
+ * rounds each server runs once first, once second and once last. In a fixed order the same server
+ * always ran last, right after Socket.IO's heavy run, and whatever a position does to the figures
+ * stayed in the medians.
+ */
+function roundOrder<T>(targets: readonly T[], round: number): T[] {
+  const k = (round - 1) % Math.max(1, targets.length);
+  return [...targets.slice(k), ...targets.slice(0, k)];
+}
 const cfg = readConfig();
 ensureFdLimit(cfg.connections + 2_048);
 
@@ -99,8 +110,9 @@ const rounds: FanoutResults[] = [];
 for (let r = 1; r <= cfg.rounds; r++) {
   if (cfg.rounds > 1) log(`\n#### round ${r} of ${cfg.rounds}`);
   const results = emptyResults(cfg.connections);
-  const roundDetails: Record<string, unknown> = {};
-  for (const name of cfg.targets) {
+  const order = roundOrder(cfg.targets, r);
+  const roundDetails: Record<string, unknown> = { order };
+  for (const name of order) {
     try {
       await runTarget(name, results, roundDetails);
     } catch (err) {
