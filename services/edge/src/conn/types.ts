@@ -5,8 +5,11 @@ export interface Conn {
   readonly id: string;
   readonly userId: string;
   readonly encoding: Encoding;
-  /** Writes pre-built frame bytes; false when the socket is gone or was closed as a slow consumer. */
-  writeFrame(frame: Buffer): boolean;
+  /**
+   * Writes pre-built frame bytes; false when the socket is gone or was closed as a slow consumer.
+   * `now` (epoch ms) lets a room write read the clock once for all its sockets.
+   */
+  writeFrame(frame: Buffer, now?: number): boolean;
   /** Encodes and sends one control or per-connection frame. */
   send(value: object): boolean;
   close(code: number, reason: string): void;

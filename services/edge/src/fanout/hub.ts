@@ -136,6 +136,8 @@ export function createHub(o: HubOptions) {
         : { type: 'batch', room: (events[0] as LiveEvent).room, events: events.map(wireEvent) };
     const frame = new SharedFrame(value, built);
     let sockets = 0;
+    // One clock read for the room's sockets (their lag marks), not one per socket.
+    const now = Date.now();
     for (const m of eachMember(state.members)) {
       let conn: Conn;
       if (m instanceof ResumingMember) {
@@ -158,7 +160,7 @@ export function createHub(o: HubOptions) {
       } else {
         conn = m;
       }
-      if (conn.writeFrame(frame.bytes(conn.encoding))) sockets++;
+      if (conn.writeFrame(frame.bytes(conn.encoding), now)) sockets++;
     }
     o.metrics.framesOut.inc({ kind: 'room' }, sockets);
     const writtenAt = Date.now();
