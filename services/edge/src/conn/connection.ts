@@ -209,7 +209,7 @@ export class EdgeConnection implements Conn, SocketOwner {
   /**
    * `now` is Date.now() as the caller read it once for the whole room write, so a socket's lag is
    * measured from the start of the room write that queued its data (off by at most one room write's
-   * duration). Per socket this reads ws's bufferedAmount getter once and allocates nothing.
+   * duration). Per socket this reads ws's bufferedAmount getter once and builds no list.
    */
   writeFrame(frame: Buffer, now = Date.now()): boolean {
     const socket = this.socket;
