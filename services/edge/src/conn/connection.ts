@@ -20,8 +20,6 @@ interface WithRawSocket {
 const monoMs = (): number => Math.floor(performance.now());
 
 const NO_ROOMS: readonly Room[] = Object.freeze([]);
-/** ws's WebSocket.OPEN. */
-const OPEN = 1;
 const AUTO_USER = 1;
 const AUTO_GLOBAL = 2;
 
@@ -212,9 +210,8 @@ export class EdgeConnection implements Conn, SocketOwner {
    * duration). Per socket this reads ws's bufferedAmount getter once and builds no list.
    */
   writeFrame(frame: Buffer, now = Date.now()): boolean {
-    const socket = this.socket;
-    if (this.closed || socket.readyState !== OPEN) return false;
-    const buffered = socket.bufferedAmount;
+    if (!this.isOpen) return false;
+    const buffered = this.socket.bufferedAmount;
     if (this.lagging(frame.length, buffered, now)) return false;
     if (buffered + frame.length > this.shared.sendBufferMaxBytes) {
       this.closeSlow();
@@ -223,7 +220,7 @@ export class EdgeConnection implements Conn, SocketOwner {
     // What ws's send ends in (Sender.sendFrame writes a one-piece frame straight to the net.Socket),
     // with our pre-built bytes: no per-socket serialisation, framing or list (ws is pinned, see
     // fanout/frames.ts; test/fanout.test.ts checks that every member gets the same bytes).
-    (socket as unknown as WithRawSocket)._socket.write(frame);
+    (this.socket as unknown as WithRawSocket)._socket.write(frame);
     return true;
   }
 
