@@ -38,7 +38,7 @@ export async function openRoom(app: HTMLElement, userId: string): Promise<void> 
 
   const queue = new AnimationQueue<GiftShown>({
     serverOffset: () => client.serverOffsetMs,
-    onStart: (p) => play(p),
+    onStart: (p) => play(p, client.serverOffsetMs),
     onEnd: (p) => {
       document.querySelector(`[data-anim="${p.animation.id}"]`)?.remove();
       report(p.animation.item.txId, p.animation.durationMs - p.seekMs, true);
@@ -202,12 +202,23 @@ export async function openRoom(app: HTMLElement, userId: string): Promise<void> 
   }
 }
 
-function play(p: Playback<GiftShown>): void {
+/** Shows one animation; its scheduled start and end in server time ride on the node as data attributes. */
+function play(p: Playback<GiftShown>, serverOffsetMs: number): void {
   const g = p.animation.item;
-  const node = el('div', { class: `anim ${g.rarity}`, 'data-anim': p.animation.id, 'data-tx': g.txId }, [
-    el('div', { class: 'big' }, [g.icon]),
-    el('div', { class: 'who' }, [el('b', {}, [g.sender]), ` sent ${g.name}`]),
-  ]);
+  const node = el(
+    'div',
+    {
+      class: `anim ${g.rarity}`,
+      'data-anim': p.animation.id,
+      'data-tx': g.txId,
+      'data-server-start': String(p.startAt + serverOffsetMs),
+      'data-server-end': String(p.endAt + serverOffsetMs),
+    },
+    [
+      el('div', { class: 'big' }, [g.icon]),
+      el('div', { class: 'who' }, [el('b', {}, [g.sender]), ` sent ${g.name}`]),
+    ],
+  );
   node.style.animationDuration = `${p.animation.durationMs}ms`;
   // A copy that arrived late joins the animation where every other screen is.
   node.style.animationDelay = `-${p.seekMs}ms`;
