@@ -22,7 +22,12 @@ let browser: Browser;
 const contexts: BrowserContext[] = [];
 
 beforeAll(async () => {
-  [stack, browser] = await Promise.all([startStack({ presence: true }), launchChromium()]);
+  // Both at once, but each kept as soon as it exists: with Promise.all a browser that failed to
+  // launch left the stack unassigned, so afterAll could not stop it.
+  const started = await Promise.allSettled([startStack({ presence: true }), launchChromium()]);
+  if (started[0].status === 'fulfilled') stack = started[0].value;
+  if (started[1].status === 'fulfilled') browser = started[1].value;
+  for (const s of started) if (s.status === 'rejected') throw s.reason;
   demo = await spawnService('apps/demo/scripts/serve.ts', {
     LEDGER_URL: stack.ledger.url,
     EDGE_URL: stack.edge.url,

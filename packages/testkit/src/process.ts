@@ -76,6 +76,7 @@ export async function spawnService(
       ...process.env,
       ...env,
       LOG_LEVEL: opts.logLevel ?? 'info',
+      CROWNCAST_PARENT_PID: String(process.pid),
       ...(quiet ? { PORT: String(port), HOST: '127.0.0.1' } : {}),
     },
     stdio: ['ignore', 'pipe', 'pipe'],
