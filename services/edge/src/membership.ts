@@ -6,6 +6,7 @@ import {
   type Room,
 } from '@crowncast/protocol';
 import type { NatsConnection } from '@nats-io/transport-node';
+import { monoMs } from './clock.js';
 
 export class MembershipUnavailable extends Error {
   constructor(message: string) {
@@ -58,7 +59,7 @@ export function createMembership(o: MembershipOptions) {
       if (room.startsWith('user:')) return room === `user:${userId}`;
       const k = key(userId, room);
       const hit = cache.get(k);
-      if (hit && hit.until > Date.now()) return hit.member;
+      if (hit && hit.until > monoMs()) return hit.member;
       let reply: MembershipReply;
       try {
         const msg = await o.nc.request(membershipSubject(o.prefix), JSON.stringify({ userId, room }), {
@@ -69,7 +70,7 @@ export function createMembership(o: MembershipOptions) {
         throw new MembershipUnavailable(`membership lookup failed: ${(err as Error).message}`);
       }
       if ('error' in reply) throw new MembershipUnavailable(`${reply.error.code}: ${reply.error.message}`);
-      if (o.cacheMs > 0) cache.set(k, { member: reply.member, until: Date.now() + o.cacheMs });
+      if (o.cacheMs > 0) cache.set(k, { member: reply.member, until: monoMs() + o.cacheMs });
       if (cache.size > 100_000) cache.clear();
       return reply.member;
     },

@@ -1,6 +1,7 @@
 import { liveSequence } from '@crowncast/bus';
 import { liveRoomSubject, type Room, roomFromSubject } from '@crowncast/protocol';
 import type { Msg, NatsConnection } from '@nats-io/transport-node';
+import { monoMs } from '../clock.js';
 import type { Conn } from '../conn/types.js';
 import type { EdgeMetrics } from '../plugins/metrics.js';
 import { type LiveEvent, parseLive, wireEvent } from './envelope.js';
@@ -106,7 +107,7 @@ export function createHub(o: HubOptions) {
     // Core NATS does not redeliver, but a re-subscription after a reconnect could overlap.
     if (e.seq <= state.lastSeq) return;
     state.lastSeq = e.seq;
-    const now = Date.now();
+    const now = monoMs();
     if (o.batchWindowMs === 0) return deliver(state, [e]);
     if (!state.timer && now - state.lastFlushAt >= o.batchWindowMs) {
       // A quiet room: no reason to wait, the window only starts after this write.
@@ -137,7 +138,7 @@ export function createHub(o: HubOptions) {
     const frame = new SharedFrame(value, built);
     let sockets = 0;
     // One clock read for the room's sockets (their lag marks), not one per socket.
-    const now = Date.now();
+    const now = monoMs();
     for (const m of eachMember(state.members)) {
       let conn: Conn;
       if (m instanceof ResumingMember) {
@@ -163,8 +164,9 @@ export function createHub(o: HubOptions) {
       if (conn.writeFrame(frame.bytes(conn.encoding), now)) sockets++;
     }
     o.metrics.framesOut.inc({ kind: 'room' }, sockets);
+    state.lastFlushAt = monoMs();
+    // Wall clock: compared with the events' own timestamps.
     const writtenAt = Date.now();
-    state.lastFlushAt = writtenAt;
     for (const event of events) {
       if (sockets > 0) o.metrics.deliveryLatency.observe(Math.max(0, writtenAt - event.tsMs) / 1000);
       o.onDelivered({ event, sockets, writtenAt });
