@@ -8,9 +8,15 @@ import type { RoomEvent } from '@crowncast/protocol';
 export const MARK = Buffer.from('@@');
 export const PHASES = 26;
 
-/** Wall-clock ms with sub-ms resolution; comparable across processes on one machine. */
+/**
+ * The machine's monotonic clock in ms, sub-ms resolution: the same clock in every process on the
+ * machine (CLOCK_MONOTONIC). It used to be `performance.timeOrigin + performance.now()`, the wall
+ * clock read once at process start plus a monotonic count; when this VM's wall clock stepped by ~6 s
+ * during a run, processes started before and after the step disagreed by that much and every latency
+ * came out 5.8-6.6 s. The envelope's `ts` stays wall clock (what a real event carries).
+ */
 export function nowMs(): number {
-  return performance.timeOrigin + performance.now();
+  return Number(process.hrtime.bigint()) / 1e6;
 }
 
 export function marker(phase: number, ts: number): string {
@@ -18,8 +24,8 @@ export function marker(phase: number, ts: number): string {
 }
 
 /** A realistic gift:received envelope (about 600 bytes of JSON) with the marker in `message`. */
-export function giftEvent(id: string, clubId: string, mark: string, ts: number): RoomEvent {
-  const iso = new Date(ts).toISOString();
+export function giftEvent(id: string, clubId: string, mark: string): RoomEvent {
+  const iso = new Date().toISOString();
   return {
     type: 'gift:received',
     id,

@@ -73,12 +73,11 @@ export async function startCrowncast(): Promise<Target> {
         console.log(`  ledger admin API: ${r.requests} requests in ${r.seconds.toFixed(1)} s`);
       },
       publish(to: RoomRef, phase: number) {
-        const ts = nowMs();
         const clubId = to.big ? 'global' : `${clubPrefix}${to.index}`;
         const subject = roomSubject(to.big ? 'global' : `club:${clubId}`, iso.prefix);
         conn.publish(
           subject,
-          JSON.stringify(giftEvent(`bench-${iso.id}-${++seq}`, clubId, marker(phase, ts), ts)),
+          JSON.stringify(giftEvent(`bench-${iso.id}-${++seq}`, clubId, marker(phase, nowMs()))),
         );
       },
       busLatencies() {

@@ -39,11 +39,10 @@ export class FrameMaker {
   private seq = 0;
 
   make(room: string, phase: number): Record<string, unknown> {
-    const ts = nowMs();
     const prevSeq = this.seqs.get(room) ?? 0;
     const seq = ++this.seq;
     this.seqs.set(room, seq);
-    const ev = giftEvent(`ev${seq}`, room, marker(phase, ts), ts);
+    const ev = giftEvent(`ev${seq}`, room, marker(phase, nowMs()));
     return { type: ev.type, room: `club:${room}`, seq, prevSeq, ts: ev.ts, data: ev.data };
   }
 }
