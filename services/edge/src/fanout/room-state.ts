@@ -63,7 +63,7 @@ export class RoomState {
   pending: LiveEvent[] | null = null;
   timer: NodeJS.Timeout | null = null;
   /**
-   * When the room's last write loop ended. Measured at the end, not the start: a broadcast to
+   * When the room's last write loop ended (monoMs). Measured at the end, not the start: a broadcast to
    * thousands of sockets takes far longer than the window, and the events that queued up meanwhile
    * must find a busy room (and go out together), not a quiet one.
    */
