@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import type { TargetName } from '../config.js';
 import { giftEvent, marker, nowMs } from '../event.js';
 import type { ClientKind } from '../ipc.js';
@@ -31,19 +32,21 @@ export interface Target {
 }
 
 /**
- * Room frames for the reference servers, in the edge's frame shape `{ type, room, seq, prevSeq, ts,
- * data }` with the same payload, so every server moves the same bytes per event.
+ * Room frames for the reference servers, in the edge's frame shape `{ type, id, room, seq, prevSeq,
+ * ts, data }` with the same payload and an id as long as the Crowncast target's, so every server
+ * moves the same bytes per event (without `id` the references' frames were ~46 bytes, 6 %, smaller).
  */
 export class FrameMaker {
   private readonly seqs = new Map<string, number>();
   private seq = 0;
+  private readonly runId = randomBytes(5).toString('hex');
 
   make(room: string, phase: number): Record<string, unknown> {
     const prevSeq = this.seqs.get(room) ?? 0;
     const seq = ++this.seq;
     this.seqs.set(room, seq);
-    const ev = giftEvent(`ev${seq}`, room, marker(phase, nowMs()));
-    return { type: ev.type, room: `club:${room}`, seq, prevSeq, ts: ev.ts, data: ev.data };
+    const ev = giftEvent(`bench-${this.runId}-${seq}`, room, marker(phase, nowMs()));
+    return { type: ev.type, id: ev.id, room: `club:${room}`, seq, prevSeq, ts: ev.ts, data: ev.data };
   }
 }
 
