@@ -220,10 +220,9 @@ export class EdgeConnection implements Conn, SocketOwner {
     const payload = encode(value, this.encoding);
     // + the frame header ws adds (2, 4 or 10 bytes), so the byte count matches bufferedAmount.
     const header = payload.length < 126 ? 2 : payload.length < 65536 ? 4 : 10;
-    if (this.lagging(payload.length + header, this.socket.bufferedAmount, monoMs())) {
-      return false;
-    }
-    if (this.socket.bufferedAmount + payload.length > this.shared.sendBufferMaxBytes) {
+    const buffered = this.socket.bufferedAmount;
+    if (this.lagging(payload.length + header, buffered, monoMs())) return false;
+    if (buffered + payload.length > this.shared.sendBufferMaxBytes) {
       this.closeSlow();
       return false;
     }
@@ -234,9 +233,9 @@ export class EdgeConnection implements Conn, SocketOwner {
 
   /**
    * Accounts a write of `bytes` that is about to happen (`buffered`: the socket's unsent bytes before
-   * it; `now`: monoMs()); true (and closed as a slow consumer) when this
-   * socket's oldest unsent data is older than the lag bound: a byte bound alone lets a socket fall
-   * minutes behind at a low event rate.
+   * it; `now`: monoMs()); true (and closed as a slow consumer) when this socket's oldest unsent data
+   * is older than the lag bound: a byte bound alone lets a socket fall minutes behind at a low event
+   * rate.
    */
   private lagging(bytes: number, buffered: number, now: number): boolean {
     if (this.markAt !== 0) {

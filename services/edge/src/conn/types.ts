@@ -7,7 +7,7 @@ export interface Conn {
   readonly encoding: Encoding;
   /**
    * Writes pre-built frame bytes; false when the socket is gone or was closed as a slow consumer.
-   * `now` (epoch ms) lets a room write read the clock once for all its sockets.
+   * `now` (monoMs, see clock.ts) lets a room write read the clock once for all its sockets.
    */
   writeFrame(frame: Buffer, now?: number): boolean;
   /** Encodes and sends one control or per-connection frame. */
