@@ -1,3 +1,5 @@
+import { randomBytes } from 'node:crypto';
+import { connect as netConnect } from 'node:net';
 import { signDevToken } from '@crowncast/auth';
 import { CloseCode, roomSubject } from '@crowncast/protocol';
 import { cleanup, isolation, type RunningService, TEST_JWT_SECRET, tokenFor } from '@crowncast/testkit';
@@ -178,6 +180,56 @@ describe('token lifetime and heartbeats', () => {
     }
     c.ws.resume();
     expect(await c.closed).toBe(1006);
+  });
+
+  it('takes a connection out of its rooms when the client starts the close handshake, and writes nothing after the close frame', async () => {
+    // A raw TCP client: it sends its close frame and then keeps its side of the connection open, where
+    // ws would otherwise keep the socket (and its room memberships) for its 30 s close timeout.
+    const witness = await connected('ben', edgeD.url);
+    const sock = netConnect({ port: edgeD.port, host: '127.0.0.1', allowHalfOpen: true });
+    const got: Buffer[] = [];
+    sock.on('data', (b: Buffer) => got.push(b));
+    const bytes = () => Buffer.concat(got);
+    const until = async (ok: () => boolean | Promise<boolean>, what: string) => {
+      const deadline = Date.now() + 3000;
+      while (!(await ok())) {
+        if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+        await wait(20);
+      }
+    };
+    sock.write(
+      `GET /ws?token=${await tokenFor('cid')} HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n` +
+        `Sec-WebSocket-Key: ${randomBytes(16).toString('base64')}\r\nSec-WebSocket-Version: 13\r\n\r\n`,
+    );
+    await until(() => bytes().includes('"type":"connected"'), 'connected');
+    const open = await metric(edgeD, 'crowncast_edge_connections');
+    // A masked close frame, code 1000.
+    sock.write(Buffer.from([0x88, 0x82, 1, 2, 3, 4, 0x03 ^ 1, 0xe8 ^ 2]));
+    const closeFrame = Buffer.from([0x88, 0x02, 0x03, 0xe8]);
+    await until(() => bytes().includes(closeFrame), "the edge's close frame");
+    await until(
+      async () => (await metric(edgeD, 'crowncast_edge_connections')) === open - 1,
+      'the connection to go',
+    );
+    const seen = bytes().length;
+    const env = {
+      type: 'system:notice',
+      id: 'after-close',
+      ts: new Date().toISOString(),
+      data: { message: 'x' },
+    };
+    for (const room of ['user:cid', 'global'] as const)
+      nc.publish(roomSubject(room, iso.prefix), JSON.stringify(env));
+    // A member that stayed gets it: the event was valid and delivered while the other was closing.
+    await witness.until(
+      () => witness.events('global').some((f) => f.id === 'after-close'),
+      5000,
+      'after-close',
+    );
+    await wait(200);
+    expect(bytes().length).toBe(seen);
+    expect(bytes().subarray(bytes().indexOf(closeFrame)).length).toBe(closeFrame.length);
+    sock.destroy();
   });
 });
 

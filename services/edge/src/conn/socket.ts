@@ -16,6 +16,16 @@ export interface SocketOwner {
 export class EdgeSocket extends WebSocket {
   owner: SocketOwner | undefined = undefined;
 
+  /**
+   * Called by us and by ws itself (the peer's close frame, a protocol error): the connection leaves
+   * its rooms as the closing handshake starts, not when it ends, so no room frame follows the close
+   * frame. Its own close() has left them already (owner unset then).
+   */
+  override close(code?: number, data?: string | Buffer): void {
+    this.owner?.socketClosed();
+    super.close(code, data);
+  }
+
   override emit(event: string | symbol, ...args: unknown[]): boolean {
     const c = this.owner;
     if (c !== undefined) {
