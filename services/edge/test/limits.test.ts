@@ -2,9 +2,16 @@ import { randomBytes } from 'node:crypto';
 import { connect as netConnect } from 'node:net';
 import { signDevToken } from '@crowncast/auth';
 import { CloseCode, roomSubject } from '@crowncast/protocol';
-import { cleanup, isolation, type RunningService, TEST_JWT_SECRET, tokenFor } from '@crowncast/testkit';
+import {
+  cleanup,
+  eventually,
+  isolation,
+  type RunningService,
+  TEST_JWT_SECRET,
+  tokenFor,
+} from '@crowncast/testkit';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { admin, Client, metric, startEdge, startLedger } from './helpers.js';
 
 const iso = isolation();
@@ -187,30 +194,24 @@ describe('token lifetime and heartbeats', () => {
     // ws would otherwise keep the socket (and its room memberships) for its 30 s close timeout.
     const witness = await connected('ben', edgeD.url);
     const sock = netConnect({ port: edgeD.port, host: '127.0.0.1', allowHalfOpen: true });
+    onTestFinished(() => {
+      sock.destroy();
+    });
     const got: Buffer[] = [];
     sock.on('data', (b: Buffer) => got.push(b));
     const bytes = () => Buffer.concat(got);
-    const until = async (ok: () => boolean | Promise<boolean>, what: string) => {
-      const deadline = Date.now() + 3000;
-      while (!(await ok())) {
-        if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-        await wait(20);
-      }
-    };
     sock.write(
       `GET /ws?token=${await tokenFor('cid')} HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n` +
         `Sec-WebSocket-Key: ${randomBytes(16).toString('base64')}\r\nSec-WebSocket-Version: 13\r\n\r\n`,
     );
-    await until(() => bytes().includes('"type":"connected"'), 'connected');
+    await eventually(async () => bytes().includes('"type":"connected"'), 3000, 20);
     const open = await metric(edgeD, 'crowncast_edge_connections');
     // A masked close frame, code 1000.
     sock.write(Buffer.from([0x88, 0x82, 1, 2, 3, 4, 0x03 ^ 1, 0xe8 ^ 2]));
     const closeFrame = Buffer.from([0x88, 0x02, 0x03, 0xe8]);
-    await until(() => bytes().includes(closeFrame), "the edge's close frame");
-    await until(
-      async () => (await metric(edgeD, 'crowncast_edge_connections')) === open - 1,
-      'the connection to go',
-    );
+    await eventually(async () => bytes().includes(closeFrame), 3000, 20);
+    // Gone from the count at once, not after ws's close timeout.
+    await eventually(async () => (await metric(edgeD, 'crowncast_edge_connections')) === open - 1, 3000, 20);
     const seen = bytes().length;
     const env = {
       type: 'system:notice',
@@ -229,7 +230,6 @@ describe('token lifetime and heartbeats', () => {
     await wait(200);
     expect(bytes().length).toBe(seen);
     expect(bytes().subarray(bytes().indexOf(closeFrame)).length).toBe(closeFrame.length);
-    sock.destroy();
   });
 });
 
