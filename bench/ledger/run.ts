@@ -19,6 +19,8 @@ import { closedLoop, openLoop, type Request, type Sample, summarize } from './lo
  * pgbench's TPC-B on the same PostgreSQL in the same run.
  *   BENCH_SECONDS (default 15) per phase, BENCH_ROUNDS (default 3) of pgbench then (a),
  *   BENCH_CONCURRENCY (default 32) clients, BENCH_USERS (default 1000).
+ * Then (b) the hot club, (c) (a) at half its peak in open loop, and (d) the HTTP floor: CPU per
+ * request of the ledger and of this load generator for gifts refused before Redis and PostgreSQL.
  */
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 15);
 const ROUNDS = Math.max(1, Number(process.env.BENCH_ROUNDS ?? 3));
@@ -205,6 +207,15 @@ async function main() {
         body: { giftId: gift(), recipientType: 'user', recipientId: users[j] },
       };
     };
+    // (d) a gift the stateless rules refuse (quantity 1..99): a 400 before Redis and PostgreSQL.
+    const refused: Request = () => {
+      const i = rand(USERS);
+      return {
+        path: '/gifts/send',
+        token: tokens[i]!,
+        body: { giftId: gift(), recipientType: 'user', recipientId: users[(i + 1) % USERS], quantity: 100 },
+      };
+    };
     // (b) every gift to one hot club.
     const hot: Request = () => ({
       path: '/clubs/hot/gifts/send',
@@ -268,6 +279,23 @@ async function main() {
     const half = Math.max(1, Math.round(a.gifts_per_s / 2));
     log(`(c) spread at half the peak rate: ${half} gifts/s open loop, ${SECONDS} s`);
     const c = summarize(await openLoop(ledger.url, half, SECONDS, spread));
+    // (d) What every gift pays before its rules reach Redis or PostgreSQL: HTTP, the JWT check, the
+    // body's schema and the stateless rules, measured on gifts refused for their quantity (400).
+    log(`(d) HTTP floor: gifts refused for their quantity, ${CONCURRENCY} concurrent senders, ${SECONDS} s`);
+    const cpuD = cpuSeconds(pid);
+    const ownD = process.cpuUsage();
+    const dRun = await closedLoop(ledger.url, CONCURRENCY, SECONDS, refused);
+    const own = process.cpuUsage(ownD);
+    const dCount = Math.max(
+      1,
+      [...dRun.statuses.values()].reduce((x, y) => x + y, 0),
+    );
+    if (dRun.statuses.get(400) !== dCount) throw new Error(`(d) expected only 400s: ${[...dRun.statuses]}`);
+    const floor = {
+      requests_per_s: Math.round(dCount / dRun.seconds),
+      ledger_cpu_ms: Math.round(((cpuSeconds(pid) - cpuD) * 1e6) / dCount) / 1000,
+      load_generator_cpu_ms: Math.round((own.user + own.system) / dCount) / 1000,
+    };
 
     const [lag] = await sql<
       { pending: number }[]
@@ -295,6 +323,8 @@ async function main() {
         half_peak_rate: half,
         refused: { spread: a.refused, hot_club: b.refused, half_peak: c.refused },
         statuses: { spread: a.statuses, hot_club: b.statuses },
+        // (d): CPU per request of the ledger and of this load generator, before Redis and PostgreSQL.
+        http_floor: floor,
         gifts_per_transaction: batch?.txs ? Math.round((batch.gifts / batch.txs) * 10) / 10 : null,
         outbox_pending_at_end: lag?.pending ?? null,
         // The ledger process's own CPU per committed gift (HTTP, rules, SQL, and its outbox relay).
@@ -318,6 +348,7 @@ async function main() {
       'gifts spread': { 'tx/s': a.gifts_per_s, p50: a.p50_ms, p95: a.p95_ms, p99: a.p99_ms },
       'gifts hot club': { 'tx/s': b.gifts_per_s, p50: b.p50_ms, p95: b.p95_ms, p99: b.p99_ms },
       [`spread @ ${half}/s`]: { 'tx/s': c.gifts_per_s, p50: c.p50_ms, p95: c.p95_ms, p99: c.p99_ms },
+      'HTTP floor (400s)': { 'tx/s': floor.requests_per_s, p50: '', p95: '', p99: '' },
     });
     console.log(JSON.stringify(result, null, 2));
     mkdirSync(`${REPO_ROOT}bench/results`, { recursive: true });
