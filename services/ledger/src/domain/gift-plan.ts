@@ -1,14 +1,6 @@
-import type {
-  EventGoalReachedData,
-  GiftEventData,
-  Room,
-  RoomEvent,
-  RoomEventType,
-  SendGiftResult,
-  WalletBalanceData,
-} from '@crowncast/protocol';
-import { clubAccount, gameAccount, ISSUER, userAccount } from './accounts.js';
-import type { LedgerError } from './errors.js';
+import type { GiftEventData, Room } from '@crowncast/protocol';
+import { clubAccount, gameAccount, userAccount } from './accounts.js';
+import { applyClubProgress } from './club-progress.js';
 import {
   type CatalogGift,
   checkAgainstState,
@@ -18,116 +10,15 @@ import {
   type UserProfile,
 } from './gift-rules.js';
 import { newId } from './ids.js';
-import { type ThresholdLevel, thresholdAfter } from './threshold.js';
-
-/**
- * Applies a batch of gift requests, in order, to state read under the accounts' row locks. Pure:
- * it returns every row to write and every event to publish, and the store writes them in one
- * transaction. A refused request changes nothing.
- */
-
-export interface ClubInfo {
-  id: string;
-  name: string;
-  thresholdValue: number;
-  experience: number;
-  levels: ThresholdLevel[];
-}
-
-export interface LiveEvent {
-  id: string;
-  clubId: string;
-  name: string;
-  goal: number;
-  endsAt: Date;
-  totalContributed: number;
-  goalReached: boolean;
-  rewardClubExperience: number;
-  rewardMemberCrowns: number;
-  /** The event's top contributors plus everyone sending in this batch (enough to rank the top 5). */
-  contributions: Map<string, number>;
-}
-
-export interface BatchState {
-  gifts: Map<string, CatalogGift>;
-  users: Map<string, UserProfile>;
-  clubs: Map<string, ClubInfo>;
-  games: Map<string, { id: string; name: string }>;
-  /** `${clubId}/${userId}` */
-  clubMembers: Set<string>;
-  /** `${gameId}/${userId}` */
-  gamePlayers: Set<string>;
-  /** Balances of every account locked for this batch. */
-  balances: Map<string, number>;
-  /** Live events (started, not ended) per club. */
-  events: Map<string, LiveEvent[]>;
-  /** Members of clubs whose event goal this batch may cross (their wallets are locked too). */
-  membersOf: Map<string, string[]>;
-}
-
-export interface EntryRow {
-  transactionId: string;
-  kind: 'gift' | 'event_reward';
-  debitAccount: string;
-  creditAccount: string;
-  amount: number;
-  debitBefore: number;
-  debitAfter: number;
-  creditBefore: number;
-  creditAfter: number;
-}
-
-export interface GiftTxRow {
-  id: string;
-  giftId: string;
-  quantity: number;
-  totalValue: number;
-  senderUserId: string;
-  recipientUserId: string | null;
-  recipientClubId: string | null;
-  recipientGameId: string | null;
-  message: string | null;
-  contextType: 'user_to_user' | 'club' | 'game';
-  contextId: string;
-  websocketRoomId: string;
-  isGlobalAnnouncement: boolean;
-  sentAt: Date;
-}
-
-export interface NotificationRow {
-  id: string;
-  userId: string;
-  type: string;
-  title: string;
-  message: string;
-  data: Record<string, unknown>;
-  createdAt: Date;
-}
-
-export interface OutboxRow {
-  eventId: string;
-  room: Room;
-  type: RoomEventType;
-  envelope: RoomEvent;
-}
-
-export type PlanResult = { ok: true; response: SendGiftResult } | { ok: false; error: LedgerError };
-
-export interface Plan {
-  results: PlanResult[];
-  entries: EntryRow[];
-  giftTransactions: GiftTxRow[];
-  notifications: NotificationRow[];
-  outbox: OutboxRow[];
-  /** Accounts whose balance changed, with the new balance. */
-  balances: Map<string, number>;
-  clubs: Map<string, { thresholdValue: number; experience: number }>;
-  events: Map<string, { totalContributed: number; goalReached: boolean }>;
-  /** Contribution added per event and user. */
-  contributions: Map<string, Map<string, number>>;
-  /** Clubs whose goal was crossed but whose members were not loaded: rerun with them. */
-  needsMembers: Set<string>;
-}
+import {
+  type BatchState,
+  type ClubInfo,
+  eventEmitter,
+  type NotificationRow,
+  type Plan,
+  transfer,
+  walletEvent,
+} from './plan.js';
 
 export function senderAccountOf(req: GiftRequest): string {
   return userAccount(req.senderId);
@@ -152,6 +43,11 @@ export function accountsOf(req: GiftRequest): string[] {
   return ids;
 }
 
+/**
+ * Applies a batch of gift requests, in order, to state read under the accounts' row locks. Pure:
+ * it returns every row to write and every event to publish, and the store writes them in one
+ * transaction. A refused request changes nothing.
+ */
 export function planBatch(state: BatchState, requests: GiftRequest[], limits: GiftLimits, now: Date): Plan {
   const plan: Plan = {
     results: [],
@@ -323,165 +219,4 @@ export function planBatch(state: BatchState, requests: GiftRequest[], limits: Gi
     });
   }
   return plan;
-}
-
-type Emit = <T extends RoomEventType>(
-  room: Room,
-  type: T,
-  data: Extract<RoomEvent, { type: T }>['data'],
-) => void;
-
-function eventEmitter(plan: Plan, txId: string, ts: string): Emit {
-  let n = 0;
-  return (room, type, data) => {
-    const eventId = `${txId}.${n++}`;
-    plan.outbox.push({ eventId, room, type, envelope: { type, id: eventId, ts, data } as RoomEvent });
-  };
-}
-
-function transfer(
-  state: BatchState,
-  plan: Plan,
-  transactionId: string,
-  kind: EntryRow['kind'],
-  from: string,
-  to: string,
-  amount: number,
-): EntryRow {
-  const debitBefore = state.balances.get(from) ?? 0;
-  const creditBefore = state.balances.get(to) ?? 0;
-  const entry: EntryRow = {
-    transactionId,
-    kind,
-    debitAccount: from,
-    creditAccount: to,
-    amount,
-    debitBefore,
-    debitAfter: debitBefore - amount,
-    creditBefore,
-    creditAfter: creditBefore + amount,
-  };
-  state.balances.set(from, entry.debitAfter);
-  state.balances.set(to, entry.creditAfter);
-  plan.balances.set(from, entry.debitAfter);
-  plan.balances.set(to, entry.creditAfter);
-  plan.entries.push(entry);
-  return entry;
-}
-
-function walletEvent(
-  userId: string,
-  before: number,
-  after: number,
-  reason: WalletBalanceData['reason'],
-  transactionId: string,
-  timestamp: string,
-): WalletBalanceData {
-  return {
-    userId,
-    balance: after,
-    previousBalance: before,
-    delta: after - before,
-    reason,
-    transactionId,
-    timestamp,
-  };
-}
-
-/** Threshold bar and live event goals move with every club gift. */
-function applyClubProgress(
-  state: BatchState,
-  plan: Plan,
-  emit: Emit,
-  club: ClubInfo,
-  senderId: string,
-  total: number,
-  now: Date,
-) {
-  const room: Room = `club:${club.id}`;
-  const threshold = thresholdAfter(club.id, club.levels, club.thresholdValue, total);
-  club.thresholdValue += total;
-  plan.clubs.set(club.id, { thresholdValue: club.thresholdValue, experience: club.experience });
-  if (threshold) emit(room, 'club:threshold:updated', threshold);
-
-  for (const ev of state.events.get(club.id) ?? []) {
-    if (ev.endsAt <= now) continue;
-    ev.totalContributed += total;
-    ev.contributions.set(senderId, (ev.contributions.get(senderId) ?? 0) + total);
-    const added = plan.contributions.get(ev.id) ?? new Map<string, number>();
-    added.set(senderId, (added.get(senderId) ?? 0) + total);
-    plan.contributions.set(ev.id, added);
-    const ts = now.toISOString();
-    emit(room, 'club:event:progress', {
-      eventId: ev.id,
-      clubId: club.id,
-      eventName: ev.name,
-      totalContributed: ev.totalContributed,
-      goalTarget: ev.goal,
-      progress: Math.min(100, Math.round((ev.totalContributed / ev.goal) * 10_000) / 100),
-      endsAt: ev.endsAt.toISOString(),
-      timestamp: ts,
-    });
-    if (!ev.goalReached && ev.totalContributed >= ev.goal) {
-      const members = state.membersOf.get(club.id);
-      if (!members) {
-        plan.needsMembers.add(club.id);
-      } else {
-        ev.goalReached = true;
-        rewardMembers(state, plan, emit, club, ev, members, ts);
-      }
-    }
-    plan.events.set(ev.id, { totalContributed: ev.totalContributed, goalReached: ev.goalReached });
-  }
-}
-
-/** Credits every member the event's crown bonus from the issuer, and the club its experience. */
-function rewardMembers(
-  state: BatchState,
-  plan: Plan,
-  emit: Emit,
-  club: ClubInfo,
-  ev: LiveEvent,
-  members: string[],
-  ts: string,
-) {
-  const rewardId = `rwd_${ev.id}`;
-  club.experience += ev.rewardClubExperience;
-  plan.clubs.set(club.id, { thresholdValue: club.thresholdValue, experience: club.experience });
-  const top = [...ev.contributions.entries()]
-    .sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]))
-    .slice(0, 5)
-    .map(([userId, contribution], i) => ({
-      userId,
-      username: state.users.get(userId)?.username ?? userId,
-      contribution,
-      rank: i + 1,
-    }));
-  const reached: EventGoalReachedData = {
-    eventId: ev.id,
-    clubId: club.id,
-    eventName: ev.name,
-    goalReached: true,
-    totalContributed: ev.totalContributed,
-    goalTarget: ev.goal,
-    rewards: { clubExperience: ev.rewardClubExperience, memberCrownsBonus: ev.rewardMemberCrowns },
-    topContributors: top,
-    timestamp: ts,
-  };
-  emit(`club:${club.id}`, 'club:event:goal:reached', reached);
-  if (ev.rewardMemberCrowns <= 0) return;
-  for (const memberId of members) {
-    const e = transfer(
-      state,
-      plan,
-      rewardId,
-      'event_reward',
-      ISSUER,
-      userAccount(memberId),
-      ev.rewardMemberCrowns,
-    );
-    emit(`user:${memberId}`, 'wallet:balance_updated', {
-      ...walletEvent(memberId, e.creditBefore, e.creditAfter, 'event_reward', rewardId, ts),
-    });
-  }
 }

@@ -1,15 +1,9 @@
 import type { Sql, TransactionSql } from 'postgres';
 import { ISSUER } from '../domain/accounts.js';
 import { errors, type LedgerError } from '../domain/errors.js';
-import {
-  accountsOf,
-  type BatchState,
-  type ClubInfo,
-  type LiveEvent,
-  type Plan,
-  planBatch,
-} from '../domain/gift-plan.js';
+import { accountsOf, planBatch } from '../domain/gift-plan.js';
 import type { CatalogGift, GiftLimits, GiftRequest, UserProfile } from '../domain/gift-rules.js';
+import type { BatchState, ClubInfo, LiveEvent, Plan } from '../domain/plan.js';
 import { type IdempotencyClaim, outcomeFromStored } from '../idempotency.js';
 import { writeOutbox } from '../outbox/batch.js';
 
